@@ -1,0 +1,40 @@
+"""Attach the active organisation and membership to each request.
+
+A user may belong to several organisations; the one in use is kept in the
+session and must be one of the user's memberships, so a forged session
+value can never reach another tenant's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from relance.organisations.models import Membership
+
+SESSION_KEY = "relance_organisation_id"
+
+
+def active_membership(request: HttpRequest) -> Membership | None:
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    memberships = Membership.objects.filter(user=user).select_related("organisation")
+    wanted = request.session.get(SESSION_KEY)
+    if wanted is not None:
+        chosen = memberships.filter(organisation_id=wanted).first()
+        if chosen is not None:
+            return chosen
+    return memberships.order_by("organisation_id").first()
+
+
+class OrganisationMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        membership = active_membership(request)
+        request.membership = membership  # type: ignore[attr-defined]
+        request.organisation = membership.organisation if membership else None  # type: ignore[attr-defined]
+        return self.get_response(request)

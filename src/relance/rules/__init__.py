@@ -1,0 +1,1 @@
+"""Pure business rules: plain Python, no Django, dates and amounts passed in."""
