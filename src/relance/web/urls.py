@@ -1,6 +1,38 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import TemplateView
+
+from relance.web.views import clients, dashboard, invoices, payments
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="web/placeholder.html"), name="dashboard"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("organisation/switch/", dashboard.switch_organisation, name="switch_organisation"),
+    # Clients, contacts and the client timeline.
+    path("clients/", clients.client_list, name="client_list"),
+    path("clients/new/", clients.client_create, name="client_create"),
+    path("clients/<int:pk>/", clients.client_detail, name="client_detail"),
+    path("clients/<int:pk>/edit/", clients.client_edit, name="client_edit"),
+    path("clients/<int:pk>/note/", clients.client_note, name="client_note"),
+    path("clients/<int:pk>/call/", clients.client_call, name="client_call"),
+    path("clients/<int:pk>/contacts/new/", clients.contact_create, name="contact_create"),
+    path("contacts/<int:pk>/edit/", clients.contact_edit, name="contact_edit"),
+    # Invoices, credit notes, attachments.
+    path("invoices/", invoices.invoice_list, name="invoice_list"),
+    path("invoices/new/", invoices.invoice_create, name="invoice_create"),
+    path("invoices/<int:pk>/", invoices.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/edit/", invoices.invoice_edit, name="invoice_edit"),
+    path("invoices/<int:pk>/issue/", invoices.invoice_issue, name="invoice_issue"),
+    path("invoices/<int:pk>/credit-note/", invoices.credit_note_create, name="credit_note_create"),
+    path("invoices/<int:pk>/write-off/", invoices.invoice_write_off, name="invoice_write_off"),
+    path("invoices/<int:pk>/note/", invoices.invoice_note, name="invoice_note"),
+    path("invoices/<int:pk>/attachments/", invoices.attachment_upload, name="attachment_upload"),
+    path("attachments/<int:pk>/", invoices.attachment_download, name="attachment_download"),
+    # Payments.
+    path("payments/", payments.payment_list, name="payment_list"),
+    path("invoices/<int:pk>/payments/new/", payments.invoice_payment_create,
+         name="invoice_payment_create"),
+    path("clients/<int:pk>/payments/new/", payments.client_payment_create,
+         name="client_payment_create"),
+    path("payments/<int:pk>/", payments.payment_detail, name="payment_detail"),
 ]

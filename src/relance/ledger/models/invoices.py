@@ -120,8 +120,8 @@ class Invoice(models.Model):
         return self.number or _("Draft #%(id)s") % {"id": self.pk}
 
     @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> Invoice:
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> Invoice:
+        instance = super().from_db(db, field_names, values, **kwargs)
         instance._loaded = {f: getattr(instance, f) for f in cls.FROZEN_FIELDS
                             if f in instance.__dict__}
         instance._loaded_status = instance.__dict__.get("status")

@@ -1,0 +1,35 @@
+"""``relance serve``: migrate, collect static files and run a real WSGI server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Apply migrations and serve relance with waitress (static files by WhiteNoise)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--demo", action="store_true",
+                            help="Load the demo organisation first if it is not there yet.")
+
+    def handle(self, *args: Any, host: str, port: int, threads: int, demo: bool,
+               **options: Any) -> None:
+        from waitress import serve
+
+        from relance.wsgi import application
+
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if demo:
+            call_command("demo", if_missing=True)
+        shown_host = f"[{host}]" if ":" in host else host
+        self.stdout.write(self.style.SUCCESS(f"relance is running at http://{shown_host}:{port}/"))
+        self.stdout.write(f"Data directory: {settings.DATA_DIR}  (Ctrl+C to stop)")
+        serve(application, host=host, port=port, threads=threads, ident="relance")

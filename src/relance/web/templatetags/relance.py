@@ -1,0 +1,43 @@
+"""Display helpers: amounts in the user's language, dates, days late."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import format_currency, format_decimal
+from django import template
+from django.utils.translation import get_language, to_locale
+
+register = template.Library()
+
+
+def _locale() -> str:
+    return to_locale(get_language() or "fr")
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str = "EUR") -> str:
+    """1234.5, "EUR" -> "1 234,50 €" in French, "€1,234.50" in English."""
+    if amount is None or amount == "":
+        return ""
+    return format_currency(amount, currency or "EUR", locale=_locale())
+
+
+@register.filter
+def number(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format_decimal(value, locale=_locale())
+
+
+@register.simple_tag(takes_context=True)
+def url_replace(context: dict[str, Any], **kwargs: Any) -> str:
+    """The current query string with some parameters replaced (for sort/pages)."""
+    query = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        if value in (None, ""):
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()

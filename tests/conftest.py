@@ -1,0 +1,93 @@
+"""Shared fixtures: organisations and the people in them.
+
+Personas (as in healthchecks): alice owns Atelier Durand, bob is a member
+there, rita has read-only access; charlie owns another organisation and must
+never see Atelier Durand's data.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date
+from decimal import Decimal
+
+# Settings are read when pytest-django sets Django up, after this module is
+# imported: keep the secret key and files of the test run out of the user's
+# real data directory.
+os.environ.setdefault("RELANCE_DATA_DIR", tempfile.mkdtemp(prefix="relance-test-"))
+
+import pytest  # noqa: E402
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def org(db):
+    from relance.organisations.models import Organisation
+
+    return Organisation.objects.create(
+        legal_name="Atelier Durand SAS", legal_form="SAS", siren="732829320",
+        country="FR", currency="EUR", time_zone="Europe/Paris")
+
+
+@pytest.fixture
+def other_org(db):
+    from relance.organisations.models import Organisation
+
+    return Organisation.objects.create(legal_name="Concurrent SARL", country="FR")
+
+
+def _user(username, organisation, role):
+    from django.contrib.auth import get_user_model
+
+    from relance.organisations.models import Membership
+
+    user = get_user_model().objects.create_user(username, f"{username}@example.com", PASSWORD)
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(org):
+    return _user("alice", org, "owner")
+
+
+@pytest.fixture
+def bob(org):
+    return _user("bob", org, "member")
+
+
+@pytest.fixture
+def rita(org):
+    return _user("rita", org, "read_only")
+
+
+@pytest.fixture
+def charlie(other_org):
+    return _user("charlie", other_org, "owner")
+
+
+@pytest.fixture
+def client_acme(org):
+    from relance.ledger.models import Client
+
+    return Client.objects.create(organisation=org, name="ACME Industries", siren="552100554")
+
+
+@pytest.fixture
+def make_invoice():
+    """Create and issue an invoice: make_invoice(client, "120.00", due=date(...))."""
+    from relance.ledger import issuing
+
+    def make(client, gross="120.00", *, issue_date=date(2026, 1, 5), due=date(2026, 2, 4),
+             currency="EUR", vat="20", issue=True):
+        net = (Decimal(gross) * 100 / (100 + Decimal(vat))).quantize(Decimal("0.0001"))
+        invoice = issuing.create_draft(client=client, lines=[("Prestation", Decimal(1), net,
+                                                              Decimal(vat))],
+                                       issue_date=issue_date, due_date=due, currency=currency)
+        if issue:
+            invoice = issuing.issue(invoice, as_of=issue_date)
+        return invoice
+
+    return make
