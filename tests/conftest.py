@@ -17,7 +17,7 @@ from decimal import Decimal
 # real data directory.
 os.environ.setdefault("RELANCE_DATA_DIR", tempfile.mkdtemp(prefix="relance-test-"))
 
-import pytest  # noqa: E402
+import pytest
 
 PASSWORD = "correct horse battery staple"
 
@@ -27,8 +27,13 @@ def org(db):
     from relance.organisations.models import Organisation
 
     return Organisation.objects.create(
-        legal_name="Atelier Durand SAS", legal_form="SAS", siren="732829320",
-        country="FR", currency="EUR", time_zone="Europe/Paris")
+        legal_name="Atelier Durand SAS",
+        legal_form="SAS",
+        siren="732829320",
+        country="FR",
+        currency="EUR",
+        time_zone="Europe/Paris",
+    )
 
 
 @pytest.fixture
@@ -80,12 +85,24 @@ def make_invoice():
     """Create and issue an invoice: make_invoice(client, "120.00", due=date(...))."""
     from relance.ledger import issuing
 
-    def make(client, gross="120.00", *, issue_date=date(2026, 1, 5), due=date(2026, 2, 4),
-             currency="EUR", vat="20", issue=True):
+    def make(
+        client,
+        gross="120.00",
+        *,
+        issue_date=date(2026, 1, 5),
+        due=date(2026, 2, 4),
+        currency="EUR",
+        vat="20",
+        issue=True,
+    ):
         net = (Decimal(gross) * 100 / (100 + Decimal(vat))).quantize(Decimal("0.0001"))
-        invoice = issuing.create_draft(client=client, lines=[("Prestation", Decimal(1), net,
-                                                              Decimal(vat))],
-                                       issue_date=issue_date, due_date=due, currency=currency)
+        invoice = issuing.create_draft(
+            client=client,
+            lines=[("Prestation", Decimal(1), net, Decimal(vat))],
+            issue_date=issue_date,
+            due_date=due,
+            currency=currency,
+        )
         if issue:
             invoice = issuing.issue(invoice, as_of=issue_date)
         return invoice

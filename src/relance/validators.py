@@ -7,6 +7,8 @@ compact form that is stored.
 
 from __future__ import annotations
 
+import contextlib
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -22,14 +24,17 @@ from relance.rules.money import CURRENCIES
 
 def _stdnum_message(exc: Exception, label: str) -> ValidationError:
     if isinstance(exc, stdnum_errors.InvalidChecksum):
-        return ValidationError(_("%(label)s: the check digit is wrong (typo?).") % {"label": label},
-                               code="checksum")
+        return ValidationError(
+            _("%(label)s: the check digit is wrong (typo?).") % {"label": label}, code="checksum"
+        )
     if isinstance(exc, stdnum_errors.InvalidLength):
-        return ValidationError(_("%(label)s: wrong number of characters.") % {"label": label},
-                               code="length")
+        return ValidationError(
+            _("%(label)s: wrong number of characters.") % {"label": label}, code="length"
+        )
     if isinstance(exc, stdnum_errors.InvalidComponent):
-        return ValidationError(_("%(label)s: unknown country or component.") % {"label": label},
-                               code="component")
+        return ValidationError(
+            _("%(label)s: unknown country or component.") % {"label": label}, code="component"
+        )
     return ValidationError(_("%(label)s: invalid format.") % {"label": label}, code="format")
 
 
@@ -70,13 +75,29 @@ def check_identifiers_agree(siren: str, siret: str, vat: str) -> dict[str, Valid
     """Cross-check SIREN, SIRET and a French VAT number that all embed the SIREN."""
     errors: dict[str, ValidationError] = {}
     if siren and siret and not siret.startswith(siren):
-        errors["siret"] = ValidationError(_("This SIRET does not belong to the SIREN %(siren)s.")
-                                          % {"siren": siren}, code="mismatch")
+        errors["siret"] = ValidationError(
+            _("This SIRET does not belong to the SIREN %(siren)s.") % {"siren": siren},
+            code="mismatch",
+        )
     if siren and vat.startswith("FR") and len(vat) == 13 and vat[4:] != siren:
         errors["vat_number"] = ValidationError(
             _("This French VAT number does not match the SIREN %(siren)s.") % {"siren": siren},
-            code="mismatch")
+            code="mismatch",
+        )
     return errors
+
+
+def normalise_identifiers(instance: object, names: tuple[str, ...]) -> None:
+    """Store SIREN, SIRET, VAT, IBAN and BIC fields in their compact form.
+
+    A value that does not validate is left as typed: its field validator
+    reports the problem to the user.
+    """
+    for name in names:
+        value = getattr(instance, name)
+        if value:
+            with contextlib.suppress(ValidationError):
+                setattr(instance, name, NORMALISERS[name](value))
 
 
 def normalise_iban(value: str) -> str:
@@ -110,11 +131,22 @@ def normalise_phone(value: str, region: str = "FR") -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
             _("This phone number is not valid for its country (check the digits and the prefix)."),
-            code="phone")
+            code="phone",
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def validate_currency(value: str) -> None:
     if value not in CURRENCIES:
-        raise ValidationError(_("Unsupported currency: %(code)s.") % {"code": value},
-                              code="currency")
+        raise ValidationError(
+            _("Unsupported currency: %(code)s.") % {"code": value}, code="currency"
+        )
+
+
+NORMALISERS = {
+    "siren": normalise_siren,
+    "siret": normalise_siret,
+    "vat_number": normalise_vat,
+    "iban": normalise_iban,
+    "bic": normalise_bic,
+}

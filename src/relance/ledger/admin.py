@@ -52,13 +52,32 @@ class InstallmentInline(admin.TabularInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "organisation", "client", "kind", "status", "issue_date",
-                    "due_date", "total_gross", "balance", "currency"]
+    list_display = [
+        "__str__",
+        "organisation",
+        "client",
+        "kind",
+        "status",
+        "issue_date",
+        "due_date",
+        "total_gross",
+        "balance",
+        "currency",
+    ]
     list_filter = ["organisation", "kind", "status", "currency"]
     search_fields = ["number", "client__name"]
     raw_id_fields = ["client", "corrects"]
-    readonly_fields = ["number", "status", "total_net", "total_vat", "total_gross",
-                       "amount_paid", "amount_credited", "balance", "issued_at"]
+    readonly_fields = [
+        "number",
+        "status",
+        "total_net",
+        "total_vat",
+        "total_gross",
+        "amount_paid",
+        "amount_credited",
+        "balance",
+        "issued_at",
+    ]
     inlines = [LineInline, InstallmentInline]
 
 
@@ -74,8 +93,16 @@ class AllocationInline(admin.TabularInline):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["date", "organisation", "client", "amount", "currency", "method",
-                    "reference", "unallocated"]
+    list_display = [
+        "date",
+        "organisation",
+        "client",
+        "amount",
+        "currency",
+        "method",
+        "reference",
+        "unallocated",
+    ]
     list_filter = ["organisation", "method", "currency"]
     search_fields = ["reference", "payer_name", "client__name"]
     raw_id_fields = ["client"]

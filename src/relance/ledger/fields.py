@@ -19,13 +19,13 @@ from django.db.models.functions import Cast, Round
 from relance.rules.money import ZERO
 
 
-def MoneyField(verbose_name: Any = None, **kwargs: Any) -> models.DecimalField:  # noqa: N802
+def MoneyField(verbose_name: Any = None, **kwargs: Any) -> models.DecimalField:
     kwargs.setdefault("max_digits", 15)
     kwargs.setdefault("decimal_places", 2)
     return models.DecimalField(verbose_name, **kwargs)
 
 
-def MoneySum(expression: Any, **kwargs: Any) -> models.Sum:  # noqa: N802
+def MoneySum(expression: Any, **kwargs: Any) -> models.Sum:
     """SUM of an amount expression, in integer cents (exact on every database)."""
     if isinstance(expression, str):
         expression = models.F(expression)

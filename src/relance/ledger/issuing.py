@@ -36,8 +36,9 @@ def next_number(organisation: Any, series: str) -> int:
     sequence row stays locked until commit, so concurrent issuers queue
     and no number is skipped or given twice."""
     NumberSequence.objects.get_or_create(organisation=organisation, series=series)
-    sequence = NumberSequence.objects.select_for_update().get(organisation=organisation,
-                                                              series=series)
+    sequence = NumberSequence.objects.select_for_update().get(
+        organisation=organisation, series=series
+    )
     sequence.last_value += 1
     sequence.save(update_fields=["last_value"])
     return sequence.last_value
@@ -52,8 +53,9 @@ def series_for(invoice: Invoice, issue_date: date) -> str:
 def issue(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoice:
     """Freeze a draft and give it the next number of its series."""
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().select_related("organisation").get(
-            pk=invoice.pk)
+        invoice = (
+            Invoice.objects.select_for_update().select_related("organisation").get(pk=invoice.pk)
+        )
         if not invoice.is_draft:
             raise IssueError(_("%(doc)s is already issued.") % {"doc": invoice})
         lines = list(invoice.lines.all())
@@ -71,7 +73,10 @@ def issue(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoice:
         if invoice.is_credit_note:
             _check_credit_note(invoice, totals.gross)
         invoice.total_net, invoice.total_vat, invoice.total_gross = (
-            totals.net, totals.vat, totals.gross)
+            totals.net,
+            totals.vat,
+            totals.gross,
+        )
         series = series_for(invoice, issue_date)
         invoice.number = f"{series}-{next_number(invoice.organisation, series):05d}"
         invoice.issue_date = issue_date
@@ -79,8 +84,13 @@ def issue(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoice:
         invoice.status = InvoiceStatus.ISSUED
         invoice.balance = ZERO if invoice.is_credit_note else totals.gross
         invoice.save()
-        record(client=invoice.client, invoice=invoice, kind=ActivityKind.ISSUED, author=author,
-               text=_("%(doc)s issued") % {"doc": invoice.number})
+        record(
+            client=invoice.client,
+            invoice=invoice,
+            kind=ActivityKind.ISSUED,
+            author=author,
+            text=_("%(doc)s issued") % {"doc": invoice.number},
+        )
         if invoice.is_credit_note:
             _apply_credit_note(invoice, author)
     return invoice
@@ -89,8 +99,10 @@ def issue(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoice:
 def _check_installments(invoice: Invoice, total: Decimal) -> None:
     amounts = [row.amount for row in invoice.installments.all()]
     if amounts and sum(amounts, ZERO) != total:
-        raise IssueError(_("The installments add up to %(sum)s, not the total %(total)s.")
-                         % {"sum": sum(amounts, ZERO), "total": total})
+        raise IssueError(
+            _("The installments add up to %(sum)s, not the total %(total)s.")
+            % {"sum": sum(amounts, ZERO), "total": total}
+        )
 
 
 def _check_credit_note(credit_note: Invoice, total: Decimal) -> None:
@@ -98,52 +110,92 @@ def _check_credit_note(credit_note: Invoice, total: Decimal) -> None:
     if target.currency != credit_note.currency:
         raise IssueError(_("A credit note must be in the currency of the invoice it corrects."))
     if target.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
-        raise IssueError(_("%(doc)s has nothing left to pay: it cannot be credited.")
-                         % {"doc": target})
+        raise IssueError(
+            _("%(doc)s has nothing left to pay: it cannot be credited.") % {"doc": target}
+        )
     if total > target.balance:
         raise IssueError(
-            _("This credit note (%(total)s) is more than the %(balance)s left to pay on "
-              "%(doc)s.") % {"total": total, "balance": target.balance, "doc": target})
+            _("This credit note (%(total)s) is more than the %(balance)s left to pay on %(doc)s.")
+            % {"total": total, "balance": target.balance, "doc": target}
+        )
 
 
 def _apply_credit_note(credit_note: Invoice, author: Any) -> None:
     target = Invoice.objects.select_for_update().get(pk=credit_note.corrects_id)
     target.refresh_settlement()
-    record(client=target.client, invoice=target, kind=ActivityKind.CREDIT_NOTE, author=author,
-           text=_("Credit note %(number)s: %(amount)s %(currency)s") % {
-               "number": credit_note.number, "amount": credit_note.total_gross,
-               "currency": credit_note.currency})
+    record(
+        client=target.client,
+        invoice=target,
+        kind=ActivityKind.CREDIT_NOTE,
+        author=author,
+        text=_("Credit note %(number)s: %(amount)s %(currency)s")
+        % {
+            "number": credit_note.number,
+            "amount": credit_note.total_gross,
+            "currency": credit_note.currency,
+        },
+    )
 
 
-def create_draft(*, client: Client, lines: list[tuple[str, Decimal, Decimal, Decimal]],
-                 kind: str = InvoiceKind.INVOICE, corrects: Invoice | None = None,
-                 author: Any = None, **fields: Any) -> Invoice:
+def create_draft(
+    *,
+    client: Client,
+    lines: list[tuple[str, Decimal, Decimal, Decimal]],
+    kind: str = InvoiceKind.INVOICE,
+    corrects: Invoice | None = None,
+    author: Any = None,
+    **fields: Any,
+) -> Invoice:
     """Create a draft with its lines (description, quantity, unit price, VAT rate)."""
     with transaction.atomic():
-        invoice = Invoice.objects.create(organisation_id=client.organisation_id, client=client,
-                                         kind=kind, corrects=corrects, **fields)
+        invoice = Invoice.objects.create(
+            organisation_id=client.organisation_id,
+            client=client,
+            kind=kind,
+            corrects=corrects,
+            **fields,
+        )
         InvoiceLine.objects.bulk_create(
-            InvoiceLine(invoice=invoice, position=i, description=d, quantity=q, unit_price=p,
-                        vat_rate=v) for i, (d, q, p, v) in enumerate(lines))
+            InvoiceLine(
+                invoice=invoice, position=i, description=d, quantity=q, unit_price=p, vat_rate=v
+            )
+            for i, (d, q, p, v) in enumerate(lines)
+        )
         invoice.recompute_totals()
-        record(client=client, invoice=invoice, kind=ActivityKind.CREATED, author=author,
-               text=_("Credit note drafted") if corrects else _("Invoice drafted"))
+        record(
+            client=client,
+            invoice=invoice,
+            kind=ActivityKind.CREATED,
+            author=author,
+            text=_("Credit note drafted") if corrects else _("Invoice drafted"),
+        )
     return invoice
 
 
 def credit_in_full(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoice:
     """Cancel what is left of an invoice by one credit note."""
     if not invoice.is_open:
-        raise IssueError(_("%(doc)s has nothing left to pay: it cannot be credited.")
-                         % {"doc": invoice})
-    rate_lines = [(_("Cancellation of %(doc)s") % {"doc": invoice.number}, Decimal(1), base, rate)
-                  for rate, (base, _vat) in invoice.compute_totals().by_rate.items()]
+        raise IssueError(
+            _("%(doc)s has nothing left to pay: it cannot be credited.") % {"doc": invoice}
+        )
+    rate_lines = [
+        (_("Cancellation of %(doc)s") % {"doc": invoice.number}, Decimal(1), base, rate)
+        for rate, (base, _vat) in invoice.compute_totals().by_rate.items()
+    ]
     if invoice.balance != invoice.total_gross:
-        raise IssueError(_("%(doc)s is partly settled: write a credit note for the amount to "
-                           "cancel instead.") % {"doc": invoice})
-    note = create_draft(client=invoice.client, lines=rate_lines, kind=InvoiceKind.CREDIT_NOTE,
-                        corrects=invoice, currency=invoice.currency, issue_date=as_of,
-                        author=author)
+        raise IssueError(
+            _("%(doc)s is partly settled: write a credit note for the amount to cancel instead.")
+            % {"doc": invoice}
+        )
+    note = create_draft(
+        client=invoice.client,
+        lines=rate_lines,
+        kind=InvoiceKind.CREDIT_NOTE,
+        corrects=invoice,
+        currency=invoice.currency,
+        issue_date=as_of,
+        author=author,
+    )
     return issue(note, as_of=as_of, author=author)
 
 
@@ -157,6 +209,11 @@ def write_off(invoice: Invoice, *, reason: str, author: Any = None) -> Invoice:
         invoice.status = InvoiceStatus.WRITTEN_OFF
         invoice.written_off_reason = reason
         invoice.save(update_fields=["status", "written_off_reason", "updated_at"])
-        record(client=invoice.client, invoice=invoice, kind=ActivityKind.WRITTEN_OFF,
-               author=author, text=reason)
+        record(
+            client=invoice.client,
+            invoice=invoice,
+            kind=ActivityKind.WRITTEN_OFF,
+            author=author,
+            text=reason,
+        )
     return invoice

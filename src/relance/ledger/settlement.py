@@ -41,34 +41,60 @@ class Share:
     installment: Installment | None = None
 
 
-def record_payment(*, client: Client, amount: Decimal, currency: str, date: date,
-                   shares: list[Share], method: str = "transfer", reference: str = "",
-                   payer_name: str = "", notes: str = "", keep_excess_as_credit: bool = False,
-                   author: Any = None) -> Payment:
+def record_payment(
+    *,
+    client: Client,
+    amount: Decimal,
+    currency: str,
+    date: date,
+    shares: list[Share],
+    method: str = "transfer",
+    reference: str = "",
+    payer_name: str = "",
+    notes: str = "",
+    keep_excess_as_credit: bool = False,
+    author: Any = None,
+) -> Payment:
     """Save a payment and its allocations, all or nothing."""
     if amount <= 0:
         raise PaymentError(_("The amount must be greater than zero."))
     if has_sub_minor_digits(amount, currency):
-        raise PaymentError(_("%(amount)s has more decimals than %(currency)s allows.")
-                           % {"amount": amount, "currency": currency})
+        raise PaymentError(
+            _("%(amount)s has more decimals than %(currency)s allows.")
+            % {"amount": amount, "currency": currency}
+        )
     allocated = sum((share.amount for share in shares), ZERO)
     if allocated > amount:
-        raise PaymentError(_("The allocations (%(allocated)s) exceed the payment (%(amount)s).")
-                           % {"allocated": allocated, "amount": amount})
+        raise PaymentError(
+            _("The allocations (%(allocated)s) exceed the payment (%(amount)s).")
+            % {"allocated": allocated, "amount": amount}
+        )
     excess = amount - allocated
     if excess and not keep_excess_as_credit:
         raise PaymentError(
-            _("%(excess)s %(currency)s of this payment is not owed on the chosen invoices. "
-              "Allocate it, or record it explicitly as client credit.")
-            % {"excess": excess, "currency": currency})
+            _(
+                "%(excess)s %(currency)s of this payment is not owed on the chosen invoices. "
+                "Allocate it, or record it explicitly as client credit."
+            )
+            % {"excess": excess, "currency": currency}
+        )
     with transaction.atomic():
         locked = _lock_invoices(client, shares)
         for share in shares:
             _check_share(locked[share.invoice.pk], share, client, currency)
         payment = Payment.objects.create(
-            organisation_id=client.organisation_id, client=client, date=date, amount=amount,
-            currency=currency, method=method, reference=reference, payer_name=payer_name,
-            notes=notes, unallocated=excess, created_by=author)
+            organisation_id=client.organisation_id,
+            client=client,
+            date=date,
+            amount=amount,
+            currency=currency,
+            method=method,
+            reference=reference,
+            payer_name=payer_name,
+            notes=notes,
+            unallocated=excess,
+            created_by=author,
+        )
         for share in shares:
             _allocate(payment, locked[share.invoice.pk], share)
         for invoice in locked.values():
@@ -80,8 +106,11 @@ def record_payment(*, client: Client, amount: Decimal, currency: str, date: date
 def _lock_invoices(client: Client, shares: list[Share]) -> dict[int, Invoice]:
     ids = sorted({share.invoice.pk for share in shares})
     # Ordered by id so two payments lock their invoices in the same order.
-    rows = Invoice.objects.select_for_update().filter(
-        pk__in=ids, organisation_id=client.organisation_id).order_by("pk")
+    rows = (
+        Invoice.objects.select_for_update()
+        .filter(pk__in=ids, organisation_id=client.organisation_id)
+        .order_by("pk")
+    )
     locked = {invoice.pk: invoice for invoice in rows}
     if len(locked) != len(ids):
         raise PaymentError(_("An invoice of this payment does not exist."))
@@ -92,24 +121,32 @@ def _check_share(invoice: Invoice, share: Share, client: Client, currency: str) 
     if share.amount <= 0:
         raise PaymentError(_("Each allocation must be greater than zero."))
     if invoice.client_id != client.pk or not invoice.is_open:
-        raise PaymentError(_("%(doc)s is not open: nothing can be allocated to it.")
-                           % {"doc": invoice})
+        raise PaymentError(
+            _("%(doc)s is not open: nothing can be allocated to it.") % {"doc": invoice}
+        )
     if invoice.currency != currency:
         raise PaymentError(
             _("%(doc)s is in %(inv)s; a payment in %(pay)s cannot settle it.")
-            % {"doc": invoice, "inv": invoice.currency, "pay": currency})
+            % {"doc": invoice, "inv": invoice.currency, "pay": currency}
+        )
     if share.amount > invoice.balance:
         raise PaymentError(
             _("%(amount)s is more than the %(balance)s %(currency)s left to pay on %(doc)s.")
-            % {"amount": share.amount, "balance": invoice.balance,
-               "currency": invoice.currency, "doc": invoice})
+            % {
+                "amount": share.amount,
+                "balance": invoice.balance,
+                "currency": invoice.currency,
+                "doc": invoice,
+            }
+        )
 
 
 def _allocate(payment: Payment, invoice: Invoice, share: Share) -> None:
     """Allocate one share, spreading it over the invoice's installments."""
     if share.installment is not None:
-        targets = [Installment.objects.select_for_update().get(pk=share.installment.pk,
-                                                               invoice=invoice)]
+        targets = [
+            Installment.objects.select_for_update().get(pk=share.installment.pk, invoice=invoice)
+        ]
     else:
         targets = list(invoice.installments.select_for_update().order_by("due_date", "position"))
     remaining = share.amount
@@ -121,37 +158,65 @@ def _allocate(payment: Payment, invoice: Invoice, share: Share) -> None:
             continue
         row.amount_paid += part
         row.save(update_fields=["amount_paid"])
-        Allocation.objects.create(organisation_id=payment.organisation_id, payment=payment,
-                                  invoice=invoice, installment=row, amount=part)
+        Allocation.objects.create(
+            organisation_id=payment.organisation_id,
+            payment=payment,
+            invoice=invoice,
+            installment=row,
+            amount=part,
+        )
         remaining -= part
     if share.installment is not None and remaining > 0:
-        raise PaymentError(_("%(amount)s is more than what is left on this installment.")
-                           % {"amount": share.amount})
+        raise PaymentError(
+            _("%(amount)s is more than what is left on this installment.")
+            % {"amount": share.amount}
+        )
     if remaining > 0:
-        Allocation.objects.create(organisation_id=payment.organisation_id, payment=payment,
-                                  invoice=invoice, amount=remaining)
+        Allocation.objects.create(
+            organisation_id=payment.organisation_id,
+            payment=payment,
+            invoice=invoice,
+            amount=remaining,
+        )
 
 
-def _record_on_timeline(payment: Payment, client: Client, locked: dict[int, Invoice],
-                        shares: list[Share], author: Any) -> None:
+def _record_on_timeline(
+    payment: Payment, client: Client, locked: dict[int, Invoice], shares: list[Share], author: Any
+) -> None:
     for share in shares:
         invoice = locked[share.invoice.pk]
-        record(client=client, invoice=invoice, kind=ActivityKind.PAYMENT, author=author,
-               text=_("Payment of %(amount)s %(currency)s received on %(date)s (%(ref)s)") % {
-                   "amount": share.amount, "currency": payment.currency,
-                   "date": payment.date.isoformat(), "ref": payment.reference or "—"})
+        record(
+            client=client,
+            invoice=invoice,
+            kind=ActivityKind.PAYMENT,
+            author=author,
+            text=_("Payment of %(amount)s %(currency)s received on %(date)s (%(ref)s)")
+            % {
+                "amount": share.amount,
+                "currency": payment.currency,
+                "date": payment.date.isoformat(),
+                "ref": payment.reference or "—",
+            },
+        )
     if payment.unallocated:
-        record(client=client, kind=ActivityKind.PAYMENT, author=author,
-               text=_("%(amount)s %(currency)s kept as client credit") % {
-                   "amount": payment.unallocated, "currency": payment.currency})
+        record(
+            client=client,
+            kind=ActivityKind.PAYMENT,
+            author=author,
+            text=_("%(amount)s %(currency)s kept as client credit")
+            % {"amount": payment.unallocated, "currency": payment.currency},
+        )
 
 
 def oldest_first(client: Client, amount: Decimal, currency: str) -> list[Share]:
     """Split an amount over the client's open invoices, oldest due date first."""
     shares: list[Share] = []
     remaining = round_money(amount, currency)
-    invoices = (Invoice.objects.open().filter(client=client, currency=currency)
-                .order_by("due_date", "issue_date", "pk"))
+    invoices = (
+        Invoice.objects.open()
+        .filter(client=client, currency=currency)
+        .order_by("due_date", "issue_date", "pk")
+    )
     for invoice in invoices:
         if remaining <= 0:
             break

@@ -17,8 +17,11 @@ from relance.rules.money import CURRENCIES
 
 CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCIES)]
 LANGUAGE_CHOICES = [("fr", _("French")), ("en", _("English"))]
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())
-                     if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))]
+TIME_ZONE_CHOICES = [
+    (name, name)
+    for name in sorted(zoneinfo.available_timezones())
+    if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))
+]
 
 
 def validate_time_zone(value: str) -> None:
@@ -33,8 +36,9 @@ class Address(models.Model):
     address_line2 = models.CharField(_("address (continued)"), max_length=200, blank=True)
     postcode = models.CharField(_("postcode"), max_length=20, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
-    country = models.CharField(_("country"), max_length=2, default="FR",
-                               help_text=_("ISO 3166 code, e.g. FR, BE, GB."))
+    country = models.CharField(
+        _("country"), max_length=2, default="FR", help_text=_("ISO 3166 code, e.g. FR, BE, GB.")
+    )
 
     class Meta:
         abstract = True
@@ -49,33 +53,48 @@ class Organisation(Address):
 
     legal_name = models.CharField(_("legal name"), max_length=200)
     trade_name = models.CharField(_("trade name"), max_length=200, blank=True)
-    legal_form = models.CharField(_("legal form"), max_length=50, blank=True,
-                                  help_text=_("e.g. SAS, SARL, EI, auto-entrepreneur"))
-    share_capital = models.DecimalField(_("share capital"), max_digits=15, decimal_places=2,
-                                        null=True, blank=True)
-    siren = models.CharField("SIREN", max_length=9, blank=True,
-                             validators=[validators.validate_siren])
-    siret = models.CharField("SIRET", max_length=14, blank=True,
-                             validators=[validators.validate_siret])
-    vat_number = models.CharField(_("VAT number"), max_length=20, blank=True,
-                                  validators=[validators.validate_vat])
+    legal_form = models.CharField(
+        _("legal form"),
+        max_length=50,
+        blank=True,
+        help_text=_("e.g. SAS, SARL, EI, auto-entrepreneur"),
+    )
+    share_capital = models.DecimalField(
+        _("share capital"), max_digits=15, decimal_places=2, null=True, blank=True
+    )
+    siren = models.CharField(
+        "SIREN", max_length=9, blank=True, validators=[validators.validate_siren]
+    )
+    siret = models.CharField(
+        "SIRET", max_length=14, blank=True, validators=[validators.validate_siret]
+    )
+    vat_number = models.CharField(
+        _("VAT number"), max_length=20, blank=True, validators=[validators.validate_vat]
+    )
     rcs_city = models.CharField(_("RCS registry city"), max_length=100, blank=True)
-    iban = models.CharField("IBAN", max_length=34, blank=True,
-                            validators=[validators.validate_iban])
+    iban = models.CharField(
+        "IBAN", max_length=34, blank=True, validators=[validators.validate_iban]
+    )
     bic = models.CharField("BIC", max_length=11, blank=True, validators=[validators.validate_bic])
-    currency = models.CharField(_("currency"), max_length=3, default="EUR",
-                                choices=CURRENCY_CHOICES)
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris",
-                                 validators=[validate_time_zone])
+    currency = models.CharField(
+        _("currency"), max_length=3, default="EUR", choices=CURRENCY_CHOICES
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Paris", validators=[validate_time_zone]
+    )
     locale = models.CharField(_("language"), max_length=5, default="fr", choices=LANGUAGE_CHOICES)
-    email = models.EmailField(_("email address"), blank=True,
-                              help_text=_("Invoices and reminders are sent from this address."))
+    email = models.EmailField(
+        _("email address"),
+        blank=True,
+        help_text=_("Invoices and reminders are sent from this address."),
+    )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     website = models.URLField(_("website"), blank=True)
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
     invoice_prefix = models.CharField(_("invoice number prefix"), max_length=10, default="F")
-    credit_note_prefix = models.CharField(_("credit note number prefix"), max_length=10,
-                                          default="AV")
+    credit_note_prefix = models.CharField(
+        _("credit note number prefix"), max_length=10, default="AV"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,17 +105,7 @@ class Organisation(Address):
         return self.trade_name or self.legal_name
 
     def clean(self) -> None:
-        for name, normalise in (("siren", validators.normalise_siren),
-                                ("siret", validators.normalise_siret),
-                                ("vat_number", validators.normalise_vat),
-                                ("iban", validators.normalise_iban),
-                                ("bic", validators.normalise_bic)):
-            value = getattr(self, name)
-            if value:
-                try:
-                    setattr(self, name, normalise(value))
-                except ValidationError:
-                    pass  # the field validator reports it
+        validators.normalise_identifiers(self, ("siren", "siret", "vat_number", "iban", "bic"))
         if self.phone:
             try:
                 self.phone = validators.normalise_phone(self.phone, self.country)
@@ -122,17 +131,22 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="memberships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
-                                     related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
 
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
-        constraints = [models.UniqueConstraint(fields=["user", "organisation"],
-                                               name="membership_unique_user_org")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="membership_unique_user_org"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"

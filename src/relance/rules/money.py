@@ -50,8 +50,10 @@ def D(value: str | int | Decimal) -> Decimal:
         return Decimal(value)
     text = value.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
     if "," in text and "." in text:
-        text = text.replace(",", "") if text.rfind(".") > text.rfind(",") else (
-            text.replace(".", "").replace(",", ".")
+        text = (
+            text.replace(",", "")
+            if text.rfind(".") > text.rfind(",")
+            else (text.replace(".", "").replace(",", "."))
         )
     else:
         text = text.replace(",", ".")

@@ -46,5 +46,9 @@ def compute_totals(lines: Iterable[LineInput], currency: str) -> Totals:
     }
     net = sum((base for base, _ in by_rate.values()), ZERO)
     vat = sum((tax for _, tax in by_rate.values()), ZERO)
-    return Totals(net=round_money(net, currency), vat=round_money(vat, currency),
-                  gross=round_money(net + vat, currency), by_rate=by_rate)
+    return Totals(
+        net=round_money(net, currency),
+        vat=round_money(vat, currency),
+        gross=round_money(net + vat, currency),
+        by_rate=by_rate,
+    )

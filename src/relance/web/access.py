@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,18 +19,17 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-M = TypeVar("M", bound=Model)
 View = Callable[..., HttpResponse]
 
 
-def scoped(request: HttpRequest, model: type[M]) -> QuerySet[M]:
+def scoped[M: Model](request: HttpRequest, model: type[M]) -> QuerySet[M]:
     organisation = getattr(request, "organisation", None)
     if organisation is None:
         return model._default_manager.none()
     return model._default_manager.filter(organisation=organisation)
 
 
-def get_scoped_or_404(request: HttpRequest, model: type[M], **lookup: Any) -> M:
+def get_scoped_or_404[M: Model](request: HttpRequest, model: type[M], **lookup: Any) -> M:
     return get_object_or_404(scoped(request, model), **lookup)
 
 

@@ -30,9 +30,15 @@ urlpatterns = [
     path("attachments/<int:pk>/", invoices.attachment_download, name="attachment_download"),
     # Payments.
     path("payments/", payments.payment_list, name="payment_list"),
-    path("invoices/<int:pk>/payments/new/", payments.invoice_payment_create,
-         name="invoice_payment_create"),
-    path("clients/<int:pk>/payments/new/", payments.client_payment_create,
-         name="client_payment_create"),
+    path(
+        "invoices/<int:pk>/payments/new/",
+        payments.invoice_payment_create,
+        name="invoice_payment_create",
+    ),
+    path(
+        "clients/<int:pk>/payments/new/",
+        payments.client_payment_create,
+        name="client_payment_create",
+    ),
     path("payments/<int:pk>/", payments.payment_detail, name="payment_detail"),
 ]

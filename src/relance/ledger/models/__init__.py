@@ -1,4 +1,11 @@
-from relance.ledger.models.clients import Client, ClientKind, ClientStatus, Contact, ContactRole, Tag
+from relance.ledger.models.clients import (
+    Client,
+    ClientKind,
+    ClientStatus,
+    Contact,
+    ContactRole,
+    Tag,
+)
 from relance.ledger.models.invoices import (
     Attachment,
     FrozenInvoiceError,
@@ -13,8 +20,24 @@ from relance.ledger.models.payments import Allocation, Payment, PaymentMethod
 from relance.ledger.models.timeline import Activity, ActivityKind, CallOutcome
 
 __all__ = [
-    "Activity", "ActivityKind", "Allocation", "Attachment", "CallOutcome", "Client", "ClientKind",
-    "ClientStatus", "Contact", "ContactRole", "FrozenInvoiceError", "Installment", "Invoice",
-    "InvoiceKind", "InvoiceLine", "InvoiceStatus", "NumberSequence", "Payment", "PaymentMethod",
+    "Activity",
+    "ActivityKind",
+    "Allocation",
+    "Attachment",
+    "CallOutcome",
+    "Client",
+    "ClientKind",
+    "ClientStatus",
+    "Contact",
+    "ContactRole",
+    "FrozenInvoiceError",
+    "Installment",
+    "Invoice",
+    "InvoiceKind",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "NumberSequence",
+    "Payment",
+    "PaymentMethod",
     "Tag",
 ]

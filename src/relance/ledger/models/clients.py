@@ -41,45 +41,57 @@ class Tag(models.Model):
         ordering = ["name"]
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
-        constraints = [models.UniqueConstraint(fields=["organisation", "name"],
-                                               name="tag_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="tag_unique_name")
+        ]
 
     def __str__(self) -> str:
         return self.name
 
 
 class Client(Address):
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
-                                     related_name="clients")
-    kind = models.CharField(_("kind"), max_length=10, choices=ClientKind.choices,
-                            default=ClientKind.COMPANY)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="clients")
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=ClientKind.choices, default=ClientKind.COMPANY
+    )
     name = models.CharField(_("name"), max_length=200)
     reference = models.CharField(_("client code"), max_length=30, blank=True)
-    siren = models.CharField("SIREN", max_length=9, blank=True,
-                             validators=[validators.validate_siren])
-    siret = models.CharField("SIRET", max_length=14, blank=True,
-                             validators=[validators.validate_siret])
-    vat_number = models.CharField(_("VAT number"), max_length=20, blank=True,
-                                  validators=[validators.validate_vat])
+    siren = models.CharField(
+        "SIREN", max_length=9, blank=True, validators=[validators.validate_siren]
+    )
+    siret = models.CharField(
+        "SIRET", max_length=14, blank=True, validators=[validators.validate_siret]
+    )
+    vat_number = models.CharField(
+        _("VAT number"), max_length=20, blank=True, validators=[validators.validate_vat]
+    )
     delivery_address_line1 = models.CharField(_("delivery address"), max_length=200, blank=True)
-    delivery_address_line2 = models.CharField(_("delivery address (continued)"), max_length=200,
-                                              blank=True)
+    delivery_address_line2 = models.CharField(
+        _("delivery address (continued)"), max_length=200, blank=True
+    )
     delivery_postcode = models.CharField(_("delivery postcode"), max_length=20, blank=True)
     delivery_city = models.CharField(_("delivery city"), max_length=100, blank=True)
     delivery_country = models.CharField(_("delivery country"), max_length=2, blank=True)
-    language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES,
-                                default="fr")
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris",
-                                 validators=[validate_time_zone])
+    language = models.CharField(_("language"), max_length=5, choices=LANGUAGE_CHOICES, default="fr")
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Paris", validators=[validate_time_zone]
+    )
     cycle_months = models.PositiveSmallIntegerField(
-        _("usually pays every (months)"), null=True, blank=True,
+        _("usually pays every (months)"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
-        help_text=_("Leave empty if the client has no regular payment cycle."))
+        help_text=_("Leave empty if the client has no regular payment cycle."),
+    )
     cycle_day = models.PositiveSmallIntegerField(
-        _("around day of the month"), null=True, blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(31)])
-    status = models.CharField(_("status"), max_length=15, choices=ClientStatus.choices,
-                              default=ClientStatus.ACTIVE)
+        _("around day of the month"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+    )
+    status = models.CharField(
+        _("status"), max_length=15, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="clients", verbose_name=_("tags"))
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -97,21 +109,14 @@ class Client(Address):
         return self.name
 
     def clean(self) -> None:
-        for name, normalise in (("siren", validators.normalise_siren),
-                                ("siret", validators.normalise_siret),
-                                ("vat_number", validators.normalise_vat)):
-            value = getattr(self, name)
-            if value:
-                try:
-                    setattr(self, name, normalise(value))
-                except ValidationError:
-                    pass  # the field validator reports it
+        validators.normalise_identifiers(self, ("siren", "siret", "vat_number"))
         errors = validators.check_identifiers_agree(self.siren, self.siret, self.vat_number)
         if self.siret and not self.siren and not errors:
             self.siren = self.siret[:9]
         if self.cycle_day and not self.cycle_months:
             errors["cycle_months"] = ValidationError(
-                _("Give the cycle in months as well as the usual day."), code="cycle")
+                _("Give the cycle in months as well as the usual day."), code="cycle"
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -123,16 +128,20 @@ class Client(Address):
     def payment_cycle_display(self) -> str:
         if not self.cycle_months:
             return ""
-        text = ngettext("pays every month", "pays every %(n)d months",
-                        self.cycle_months) % {"n": self.cycle_months}
+        text = ngettext("pays every month", "pays every %(n)d months", self.cycle_months) % {
+            "n": self.cycle_months
+        }
         if self.cycle_day:
             text += " " + (_("around the %(day)d") % {"day": self.cycle_day})
         return text
 
     def delivery_address_lines(self) -> list[str]:
         city = " ".join(p for p in (self.delivery_postcode, self.delivery_city) if p)
-        return [line for line in (self.delivery_address_line1, self.delivery_address_line2, city)
-                if line]
+        return [
+            line
+            for line in (self.delivery_address_line1, self.delivery_address_line2, city)
+            if line
+        ]
 
 
 class ContactRole(models.TextChoices):
@@ -154,19 +163,23 @@ class Contact(models.Model):
     itself (billing, accounts payable, management), never its own clients,
     investors, family or employer."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
-                                     related_name="contacts")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="contacts"
+    )
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100)
-    role = models.CharField(_("role"), max_length=20, choices=ContactRole.choices,
-                            default=ContactRole.BILLING)
+    role = models.CharField(
+        _("role"), max_length=20, choices=ContactRole.choices, default=ContactRole.BILLING
+    )
     job_title = models.CharField(_("job title"), max_length=100, blank=True)
     email = models.EmailField(_("email address"), blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True,
-                             help_text=_("Stored in international format (+33…)."))
-    preferred_channel = models.CharField(_("preferred channel"), max_length=10,
-                                         choices=Channel.choices, default=Channel.EMAIL)
+    phone = models.CharField(
+        _("phone"), max_length=20, blank=True, help_text=_("Stored in international format (+33…).")
+    )
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
     do_not_contact = models.BooleanField(_("do not contact"), default=False)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -193,11 +206,16 @@ class Contact(models.Model):
             except ValidationError as exc:
                 errors["phone"] = exc
         if self.preferred_channel == Channel.EMAIL and not self.email:
-            errors["email"] = ValidationError(_("Email is the preferred channel: give an address."),
-                                              code="required")
-        if self.preferred_channel in (Channel.SMS, Channel.PHONE) and not self.phone and \
-                "phone" not in errors:
-            errors["phone"] = ValidationError(_("The preferred channel needs a phone number."),
-                                              code="required")
+            errors["email"] = ValidationError(
+                _("Email is the preferred channel: give an address."), code="required"
+            )
+        if (
+            self.preferred_channel in (Channel.SMS, Channel.PHONE)
+            and not self.phone
+            and "phone" not in errors
+        ):
+            errors["phone"] = ValidationError(
+                _("The preferred channel needs a phone number."), code="required"
+            )
         if errors:
             raise ValidationError(errors)

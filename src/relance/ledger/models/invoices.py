@@ -59,26 +59,48 @@ class InvoiceQuerySet(TenantQuerySet):
 
 
 class Invoice(models.Model):
-    FROZEN_FIELDS = ("client_id", "kind", "corrects_id", "number", "issue_date", "due_date",
-                     "currency", "total_net", "total_vat", "total_gross", "purchase_order")
+    FROZEN_FIELDS = (
+        "client_id",
+        "kind",
+        "corrects_id",
+        "number",
+        "issue_date",
+        "due_date",
+        "currency",
+        "total_net",
+        "total_vat",
+        "total_gross",
+        "purchase_order",
+    )
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
-                                     related_name="invoices")
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="invoices",
-                               verbose_name=_("client"))
-    kind = models.CharField(_("kind"), max_length=12, choices=InvoiceKind.choices,
-                            default=InvoiceKind.INVOICE)
-    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="credit_notes",
-                                 verbose_name=_("corrected invoice"))
-    number = models.CharField(_("number"), max_length=40, blank=True,
-                              help_text=_("Given when the document is issued."))
-    status = models.CharField(_("status"), max_length=15, choices=InvoiceStatus.choices,
-                              default=InvoiceStatus.DRAFT)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invoices"
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("client")
+    )
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE
+    )
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name=_("corrected invoice"),
+    )
+    number = models.CharField(
+        _("number"), max_length=40, blank=True, help_text=_("Given when the document is issued.")
+    )
+    status = models.CharField(
+        _("status"), max_length=15, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT
+    )
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES,
-                                default="EUR")
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR"
+    )
     purchase_order = models.CharField(_("purchase order number"), max_length=50, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     total_net = MoneyField(_("total excl. VAT"), default=ZERO)
@@ -99,18 +121,31 @@ class Invoice(models.Model):
         verbose_name_plural = _("invoices")
         ordering = ["-issue_date", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["organisation", "number"], condition=~Q(number=""),
-                                    name="invoice_unique_number"),
-            models.CheckConstraint(condition=Q(balance__gte=0), name="invoice_balance_not_negative"),
-            models.CheckConstraint(condition=Q(kind="invoice") | Q(corrects__isnull=False),
-                                   name="credit_note_corrects_an_invoice"),
+            models.UniqueConstraint(
+                fields=["organisation", "number"],
+                condition=~Q(number=""),
+                name="invoice_unique_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="invoice_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="invoice") | Q(corrects__isnull=False),
+                name="credit_note_corrects_an_invoice",
+            ),
         ]
         indexes = [
             # Dashboard, aging and client balances read only open invoices.
-            models.Index(fields=["organisation", "due_date"], name="invoice_open_due",
-                         condition=Q(kind="invoice", status__in=["issued", "partially_paid"])),
-            models.Index(fields=["organisation", "client", "due_date"], name="invoice_open_client",
-                         condition=Q(kind="invoice", status__in=["issued", "partially_paid"])),
+            models.Index(
+                fields=["organisation", "due_date"],
+                name="invoice_open_due",
+                condition=Q(kind="invoice", status__in=["issued", "partially_paid"]),
+            ),
+            models.Index(
+                fields=["organisation", "client", "due_date"],
+                name="invoice_open_client",
+                condition=Q(kind="invoice", status__in=["issued", "partially_paid"]),
+            ),
             models.Index(fields=["organisation", "-issue_date", "-id"], name="invoice_org_issued"),
             models.Index(fields=["organisation", "status", "due_date"], name="invoice_org_status"),
             models.Index(fields=["client", "-issue_date", "-id"], name="invoice_client_issued"),
@@ -119,24 +154,26 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return self.number or _("Draft #%(id)s") % {"id": self.pk}
 
-    @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> Invoice:
-        instance = super().from_db(db, field_names, values, **kwargs)
-        instance._loaded = {f: getattr(instance, f) for f in cls.FROZEN_FIELDS
-                            if f in instance.__dict__}
-        instance._loaded_status = instance.__dict__.get("status")
-        return instance
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         loaded = getattr(self, "_loaded", None)
         if loaded and getattr(self, "_loaded_status", None) != InvoiceStatus.DRAFT:
             changed = [f for f, v in loaded.items() if getattr(self, f) != v]
             if changed:
                 raise FrozenInvoiceError(
-                    f"{self} is issued: {', '.join(changed)} cannot change (use a credit note)")
+                    f"{self} is issued: {', '.join(changed)} cannot change (use a credit note)"
+                )
         super().save(*args, **kwargs)
         self._loaded = {f: getattr(self, f) for f in self.FROZEN_FIELDS}
         self._loaded_status = self.status
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> Invoice:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._loaded = {
+            f: getattr(instance, f) for f in cls.FROZEN_FIELDS if f in instance.__dict__
+        }
+        instance._loaded_status = instance.__dict__.get("status")
+        return instance
 
     @property
     def is_draft(self) -> bool:
@@ -161,7 +198,8 @@ class Invoice(models.Model):
     def compute_totals(self) -> Totals:
         return compute_totals(
             ((line.quantity, line.unit_price, line.vat_rate) for line in self.lines.all()),
-            self.currency)
+            self.currency,
+        )
 
     def recompute_totals(self) -> None:
         """Store the totals of the lines (drafts only)."""
@@ -170,8 +208,7 @@ class Invoice(models.Model):
         totals = self.compute_totals()
         self.total_net, self.total_vat, self.total_gross = totals.net, totals.vat, totals.gross
         self.balance = totals.gross if self.kind == InvoiceKind.INVOICE else ZERO
-        self.save(update_fields=["total_net", "total_vat", "total_gross", "balance",
-                                 "updated_at"])
+        self.save(update_fields=["total_net", "total_vat", "total_gross", "balance", "updated_at"])
 
     def refresh_settlement(self) -> None:
         """Recompute paid, credited, balance and status from the database.
@@ -181,14 +218,18 @@ class Invoice(models.Model):
         if self.kind != InvoiceKind.INVOICE or self.is_draft:
             return
         paid = cents(self.allocations.aggregate(s=MoneySum("amount"))["s"])
-        credited = cents(self.credit_notes.exclude(status=InvoiceStatus.DRAFT)
-                         .aggregate(s=MoneySum("total_gross"))["s"])
+        credited = cents(
+            self.credit_notes.exclude(status=InvoiceStatus.DRAFT).aggregate(
+                s=MoneySum("total_gross")
+            )["s"]
+        )
         self.amount_paid, self.amount_credited = paid, credited
         self.balance = max(ZERO, self.total_gross - paid - credited)
         if self.status != InvoiceStatus.WRITTEN_OFF:
             self.status = settlement_status(self.total_gross, paid, credited)
-        self.save(update_fields=["amount_paid", "amount_credited", "balance", "status",
-                                 "updated_at"])
+        self.save(
+            update_fields=["amount_paid", "amount_credited", "balance", "status", "updated_at"]
+        )
 
 
 def settlement_status(total: Decimal, paid: Decimal, credited: Decimal) -> str:
@@ -224,19 +265,22 @@ class InvoiceLine(DraftOnlyMixin, models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(default=0)
     description = models.CharField(_("description"), max_length=500)
-    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=4,
-                                   default=Decimal(1))
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=4, default=Decimal(1)
+    )
     unit_price = models.DecimalField(_("unit price excl. VAT"), max_digits=15, decimal_places=4)
-    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2,
-                                   default=Decimal(20))
+    vat_rate = models.DecimalField(
+        _("VAT rate (%)"), max_digits=5, decimal_places=2, default=Decimal(20)
+    )
 
     class Meta:
         ordering = ["position", "id"]
         verbose_name = _("invoice line")
         verbose_name_plural = _("invoice lines")
         constraints = [
-            models.CheckConstraint(condition=Q(vat_rate__gte=0) & Q(vat_rate__lte=100),
-                                   name="line_vat_rate_range"),
+            models.CheckConstraint(
+                condition=Q(vat_rate__gte=0) & Q(vat_rate__lte=100), name="line_vat_rate_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -265,8 +309,9 @@ class Installment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["invoice", "position"], name="installment_unique_pos"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="installment_amount_positive"),
-            models.CheckConstraint(condition=Q(amount_paid__lte=models.F("amount")),
-                                   name="installment_not_overpaid"),
+            models.CheckConstraint(
+                condition=Q(amount_paid__lte=models.F("amount")), name="installment_not_overpaid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -286,8 +331,11 @@ class NumberSequence(models.Model):
     last_value = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organisation", "series"],
-                                               name="sequence_unique_series")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "series"], name="sequence_unique_series"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.series}: {self.last_value}"
@@ -303,8 +351,9 @@ class Attachment(models.Model):
     file = models.FileField(_("file"), upload_to=attachment_path)
     name = models.CharField(_("name"), max_length=200)
     size = models.PositiveIntegerField(default=0)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()

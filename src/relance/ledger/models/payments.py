@@ -24,22 +24,26 @@ class PaymentMethod(models.TextChoices):
 
 
 class Payment(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
-                                     related_name="payments")
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="payments",
-                               verbose_name=_("client"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="payments"
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="payments", verbose_name=_("client")
+    )
     date = models.DateField(_("date received"))
     amount = MoneyField(_("amount"))
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
-    method = models.CharField(_("method"), max_length=15, choices=PaymentMethod.choices,
-                              default=PaymentMethod.TRANSFER)
+    method = models.CharField(
+        _("method"), max_length=15, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER
+    )
     reference = models.CharField(_("reference"), max_length=140, blank=True)
     payer_name = models.CharField(_("payer"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     # What is not allocated to an invoice: the client's credit.
     unallocated = MoneyField(_("client credit"), default=ZERO)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()
@@ -50,12 +54,15 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
-            models.CheckConstraint(condition=Q(unallocated__gte=0) &
-                                   Q(unallocated__lte=models.F("amount")),
-                                   name="payment_unallocated_range"),
+            models.CheckConstraint(
+                condition=Q(unallocated__gte=0) & Q(unallocated__lte=models.F("amount")),
+                name="payment_unallocated_range",
+            ),
         ]
-        indexes = [models.Index(fields=["organisation", "-date"], name="payment_org_date"),
-                   models.Index(fields=["client", "-date"], name="payment_client_date")]
+        indexes = [
+            models.Index(fields=["organisation", "-date"], name="payment_org_date"),
+            models.Index(fields=["client", "-date"], name="payment_client_date"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} — {self.date}"
@@ -65,8 +72,9 @@ class Allocation(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
     payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
-    installment = models.ForeignKey(Installment, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="allocations")
+    installment = models.ForeignKey(
+        Installment, on_delete=models.PROTECT, null=True, blank=True, related_name="allocations"
+    )
     amount = MoneyField(_("amount"))
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -43,15 +43,22 @@ class AppendOnlyError(Exception):
 class Activity(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="activities")
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, null=True, blank=True,
-                                related_name="activities")
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, null=True, blank=True, related_name="activities"
+    )
     kind = models.CharField(_("kind"), max_length=15, choices=ActivityKind.choices)
     at = models.DateTimeField(_("when"), default=timezone.now)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                               blank=True, verbose_name=_("by"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("by"),
+    )
     text = models.TextField(_("text"), blank=True)
-    call_outcome = models.CharField(_("outcome"), max_length=15, choices=CallOutcome.choices,
-                                    blank=True)
+    call_outcome = models.CharField(
+        _("outcome"), max_length=15, choices=CallOutcome.choices, blank=True
+    )
     message_id = models.CharField(max_length=250, blank=True)
 
     objects = TenantQuerySet.as_manager()
@@ -60,8 +67,10 @@ class Activity(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("activity")
         verbose_name_plural = _("timeline")
-        indexes = [models.Index(fields=["client", "-at", "-id"], name="activity_client_at"),
-                   models.Index(fields=["invoice", "-at", "-id"], name="activity_invoice_at")]
+        indexes = [
+            models.Index(fields=["client", "-at", "-id"], name="activity_client_at"),
+            models.Index(fields=["invoice", "-at", "-id"], name="activity_invoice_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%Y-%m-%d}"
@@ -75,8 +84,22 @@ class Activity(models.Model):
         raise AppendOnlyError("the timeline is append-only")
 
 
-def record(*, client: Client, kind: str, author: Any = None, invoice: Invoice | None = None,
-           text: str = "", **extra: Any) -> Activity:
+def record(
+    *,
+    client: Client,
+    kind: str,
+    author: Any = None,
+    invoice: Invoice | None = None,
+    text: str = "",
+    **extra: Any,
+) -> Activity:
     """Append one entry to the client's (and the invoice's) timeline."""
-    return Activity.objects.create(organisation_id=client.organisation_id, client=client,
-                                   invoice=invoice, kind=kind, author=author, text=text, **extra)
+    return Activity.objects.create(
+        organisation_id=client.organisation_id,
+        client=client,
+        invoice=invoice,
+        kind=kind,
+        author=author,
+        text=text,
+        **extra,
+    )

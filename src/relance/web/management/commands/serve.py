@@ -16,11 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
-        parser.add_argument("--demo", action="store_true",
-                            help="Load the demo organisation first if it is not there yet.")
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Load the demo organisation first if it is not there yet.",
+        )
 
-    def handle(self, *args: Any, host: str, port: int, threads: int, demo: bool,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, host: str, port: int, threads: int, demo: bool, **options: Any
+    ) -> None:
         from waitress import serve
 
         from relance.wsgi import application
