@@ -127,7 +127,6 @@ def client_summaries(
             open_balance=MoneySum("balance"),
             overdue_balance=MoneySum("balance", filter=overdue),
             oldest=Min("due_date", filter=overdue),
-,
         )
     )
     result: dict[int, list[ClientSummary]] = {}
