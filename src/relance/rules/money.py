@@ -44,7 +44,11 @@ def D(value: str | int | Decimal) -> Decimal:
     """
     if isinstance(value, float):
         raise TypeError("use a string or a Decimal, never a float, for money")
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not an amount")
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise MoneyError(f"not an amount: {value!r}")
         return value
     if isinstance(value, int):
         return Decimal(value)
@@ -84,7 +88,14 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 def has_sub_minor_digits(amount: Decimal, currency: str) -> bool:
     """True when ``amount`` has more decimals than the currency allows."""
-    return amount != amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+    # Read the digits rather than quantize or normalize: both round or raise
+    # on amounts with more digits than the decimal context holds.
+    places = exponent(currency)
+    _sign, digits, exp = amount.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    if not isinstance(exp, int) or not significant:
+        return False
+    return exp + len(digits) - len(significant) < -places
 
 
 @dataclass(frozen=True, slots=True)

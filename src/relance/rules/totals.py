@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from relance.rules.money import ZERO, D, round_money
 
-__all__ = ["D", "LineInput", "Totals", "compute_totals", "line_net"]
+__all__ = ["D", "LineInput", "Totals", "compute_totals", "line_net", "rate_key"]
 
 LineInput = tuple[Decimal, Decimal, Decimal]  # quantity, unit price excl. VAT, VAT rate %
 
@@ -35,10 +35,17 @@ def line_net(quantity: Decimal, unit_price: Decimal, currency: str) -> Decimal:
     return round_money(quantity * unit_price, currency)
 
 
+def rate_key(rate: Decimal) -> Decimal:
+    """One key per rate, printable as typed: 20.00 -> 20 (not 2E+1), 5.50 -> 5.5."""
+    if rate == rate.to_integral_value():
+        return rate.quantize(Decimal(1))
+    return rate.normalize()
+
+
 def compute_totals(lines: Iterable[LineInput], currency: str) -> Totals:
     bases: dict[Decimal, Decimal] = {}
     for quantity, unit_price, rate in lines:
-        key = rate.normalize() if rate else ZERO
+        key = rate_key(rate)
         bases[key] = bases.get(key, ZERO) + line_net(quantity, unit_price, currency)
     by_rate = {
         rate: (base, round_money(base * rate / 100, currency))
