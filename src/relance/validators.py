@@ -13,7 +13,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
+from schwifty import exceptions as schwifty_errors
 from stdnum import exceptions as stdnum_errors
 from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
@@ -22,20 +22,35 @@ from stdnum.fr import siret as fr_siret
 from relance.rules.money import CURRENCIES
 
 
+def _problem(code: str, label: str) -> ValidationError:
+    messages = {
+        "checksum": _("%(label)s: the check digit is wrong (typo?)."),
+        "length": _("%(label)s: wrong number of characters."),
+        "component": _("%(label)s: unknown country or component."),
+        "format": _("%(label)s: invalid format."),
+    }
+    return ValidationError(messages[code] % {"label": label}, code=code)
+
+
 def _stdnum_message(exc: Exception, label: str) -> ValidationError:
     if isinstance(exc, stdnum_errors.InvalidChecksum):
-        return ValidationError(
-            _("%(label)s: the check digit is wrong (typo?).") % {"label": label}, code="checksum"
-        )
+        return _problem("checksum", label)
     if isinstance(exc, stdnum_errors.InvalidLength):
-        return ValidationError(
-            _("%(label)s: wrong number of characters.") % {"label": label}, code="length"
-        )
+        return _problem("length", label)
     if isinstance(exc, stdnum_errors.InvalidComponent):
-        return ValidationError(
-            _("%(label)s: unknown country or component.") % {"label": label}, code="component"
-        )
-    return ValidationError(_("%(label)s: invalid format.") % {"label": label}, code="format")
+        return _problem("component", label)
+    return _problem("format", label)
+
+
+def _schwifty_message(exc: Exception, label: str) -> ValidationError:
+    # schwifty's own messages are English only: name the problem in ours.
+    if isinstance(exc, schwifty_errors.InvalidChecksumDigits | schwifty_errors.InvalidBBANChecksum):
+        return _problem("checksum", label)
+    if isinstance(exc, schwifty_errors.InvalidLength):
+        return _problem("length", label)
+    if isinstance(exc, schwifty_errors.InvalidCountryCode):
+        return _problem("component", label)
+    return _problem("format", label)
 
 
 def normalise_siren(value: str) -> str:
@@ -74,6 +89,8 @@ def validate_vat(value: str) -> None:
 def check_identifiers_agree(siren: str, siret: str, vat: str) -> dict[str, ValidationError]:
     """Cross-check SIREN, SIRET and a French VAT number that all embed the SIREN."""
     errors: dict[str, ValidationError] = {}
+    if not siren and len(siret) == 14 and siret.isdigit():
+        siren = siret[:9]  # a SIRET alone still names its company
     if siren and siret and not siret.startswith(siren):
         errors["siret"] = ValidationError(
             _("This SIRET does not belong to the SIREN %(siren)s.") % {"siren": siren},
@@ -103,8 +120,8 @@ def normalise_identifiers(instance: object, names: tuple[str, ...]) -> None:
 def normalise_iban(value: str) -> str:
     try:
         return IBAN(value).compact
-    except SchwiftyException as exc:
-        raise ValidationError(_("IBAN: %(reason)s") % {"reason": exc}, code="iban") from None
+    except schwifty_errors.SchwiftyException as exc:
+        raise _schwifty_message(exc, "IBAN") from None
 
 
 def validate_iban(value: str) -> None:
@@ -114,8 +131,8 @@ def validate_iban(value: str) -> None:
 def normalise_bic(value: str) -> str:
     try:
         return BIC(value).compact
-    except SchwiftyException as exc:
-        raise ValidationError(_("BIC: %(reason)s") % {"reason": exc}, code="bic") from None
+    except schwifty_errors.SchwiftyException as exc:
+        raise _schwifty_message(exc, "BIC") from None
 
 
 def validate_bic(value: str) -> None:

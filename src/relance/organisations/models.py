@@ -63,19 +63,19 @@ class Organisation(Address):
         _("share capital"), max_digits=15, decimal_places=2, null=True, blank=True
     )
     siren = models.CharField(
-        "SIREN", max_length=9, blank=True, validators=[validators.validate_siren]
+        "SIREN", max_length=20, blank=True, validators=[validators.validate_siren]
     )
     siret = models.CharField(
-        "SIRET", max_length=14, blank=True, validators=[validators.validate_siret]
+        "SIRET", max_length=20, blank=True, validators=[validators.validate_siret]
     )
     vat_number = models.CharField(
         _("VAT number"), max_length=20, blank=True, validators=[validators.validate_vat]
     )
     rcs_city = models.CharField(_("RCS registry city"), max_length=100, blank=True)
     iban = models.CharField(
-        "IBAN", max_length=34, blank=True, validators=[validators.validate_iban]
+        "IBAN", max_length=42, blank=True, validators=[validators.validate_iban]
     )
-    bic = models.CharField("BIC", max_length=11, blank=True, validators=[validators.validate_bic])
+    bic = models.CharField("BIC", max_length=14, blank=True, validators=[validators.validate_bic])
     currency = models.CharField(
         _("currency"), max_length=3, default="EUR", choices=CURRENCY_CHOICES
     )
@@ -97,6 +97,8 @@ class Organisation(Address):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    IDENTIFIER_FIELDS = ("siren", "siret", "vat_number", "iban", "bic")
+
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
@@ -104,8 +106,14 @@ class Organisation(Address):
     def __str__(self) -> str:
         return self.trade_name or self.legal_name
 
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Compact first: identifier columns are wide enough for what people
+        # type ("FR76 3000 6000 …"); the compact form is what is stored.
+        validators.normalise_identifiers(self, self.IDENTIFIER_FIELDS)
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
-        validators.normalise_identifiers(self, ("siren", "siret", "vat_number", "iban", "bic"))
+        validators.normalise_identifiers(self, self.IDENTIFIER_FIELDS)
         if self.phone:
             try:
                 self.phone = validators.normalise_phone(self.phone, self.country)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -16,6 +18,10 @@ from relance.organisations.models import (
     TenantQuerySet,
     validate_time_zone,
 )
+
+# Identifier columns are wider than the compact numbers so that what people
+# type or paste ("732 829 320 00074") reaches validation; it is stored compact.
+IDENTIFIER_FIELDS = ("siren", "siret", "vat_number")
 
 
 class ClientKind(models.TextChoices):
@@ -57,10 +63,10 @@ class Client(Address):
     name = models.CharField(_("name"), max_length=200)
     reference = models.CharField(_("client code"), max_length=30, blank=True)
     siren = models.CharField(
-        "SIREN", max_length=9, blank=True, validators=[validators.validate_siren]
+        "SIREN", max_length=20, blank=True, validators=[validators.validate_siren]
     )
     siret = models.CharField(
-        "SIRET", max_length=14, blank=True, validators=[validators.validate_siret]
+        "SIRET", max_length=20, blank=True, validators=[validators.validate_siret]
     )
     vat_number = models.CharField(
         _("VAT number"), max_length=20, blank=True, validators=[validators.validate_vat]
@@ -108,8 +114,13 @@ class Client(Address):
     def __str__(self) -> str:
         return self.name
 
+    def clean_fields(self, exclude: Any = None) -> None:
+        # Compact first: "732 829 320" is a good SIREN, typed with spaces.
+        validators.normalise_identifiers(self, IDENTIFIER_FIELDS)
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
-        validators.normalise_identifiers(self, ("siren", "siret", "vat_number"))
+        validators.normalise_identifiers(self, IDENTIFIER_FIELDS)
         errors = validators.check_identifiers_agree(self.siren, self.siret, self.vat_number)
         if self.siret and not self.siren and not errors:
             self.siren = self.siret[:9]
