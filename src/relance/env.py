@@ -7,7 +7,9 @@ deployment stops the start instead of silently falling back to a default.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -74,15 +76,36 @@ def default_data_dir() -> Path:
 
 
 def persistent_secret_key(data_dir: Path) -> str:
-    """Generate a secret key on first run and keep it in the data directory."""
+    """Generate a secret key on first run and keep it in the data directory.
+
+    The key is written to a private temporary file, then linked into place:
+    two processes starting at once end up with the same, complete key.
+    """
     from django.core.management.utils import get_random_secret_key
 
     path = data_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = get_random_secret_key()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = get_random_secret_key()
+        fd, temp_name = tempfile.mkstemp(dir=data_dir, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as handle:  # mkstemp creates it with mode 0600
+                handle.write(key)
+            os.link(temp_name, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        except OSError:
+            _create_exclusively(path, key)  # a file system without hard links
+        finally:
+            os.unlink(temp_name)
+    key = path.read_text().strip()
+    if not key:
+        raise ImproperlyConfigured(f"{path} is empty: delete it to generate a new key")
     return key
+
+
+def _create_exclusively(path: Path, content: str) -> None:
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(content)
