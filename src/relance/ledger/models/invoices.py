@@ -47,6 +47,17 @@ OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 
 
 class InvoiceQuerySet(TenantQuerySet):
+    def update(self, **kwargs: Any) -> int:
+        # A bulk update bypasses save(): refuse it on the frozen fields of issued documents.
+        if FROZEN_NAMES.intersection(kwargs) and self.exclude(status=InvoiceStatus.DRAFT).exists():
+            raise FrozenInvoiceError("an issued document's content cannot change")
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        if self.exclude(status=InvoiceStatus.DRAFT).exists():
+            raise FrozenInvoiceError("an issued document cannot be deleted (numbers are gapless)")
+        return super().delete()
+
     def receivables(self) -> InvoiceQuerySet:
         return self.filter(kind=InvoiceKind.INVOICE)
 
@@ -162,6 +173,9 @@ class Invoice(models.Model):
                 raise FrozenInvoiceError(
                     f"{self} is issued: {', '.join(changed)} cannot change (use a credit note)"
                 )
+        elif loaded and self._issued_meanwhile():
+            # A copy read while it was a draft would overwrite the number and totals.
+            raise FrozenInvoiceError(f"{self} was issued meanwhile: reload it")
         super().save(*args, **kwargs)
         self._loaded = {f: getattr(self, f) for f in self.FROZEN_FIELDS}
         self._loaded_status = self.status
@@ -174,6 +188,18 @@ class Invoice(models.Model):
         }
         instance._loaded_status = instance.__dict__.get("status")
         return instance
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self._issued_meanwhile() or not self.is_draft:
+            raise FrozenInvoiceError(f"{self} is issued: it cannot be deleted (use a credit note)")
+        return super().delete(*args, **kwargs)
+
+    def _issued_meanwhile(self) -> bool:
+        """True when the stored row is no longer a draft (whatever this copy says)."""
+        if self.pk is None:
+            return False
+        stored = Invoice.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+        return stored not in (None, InvoiceStatus.DRAFT)
 
     @property
     def is_draft(self) -> bool:
@@ -232,6 +258,12 @@ class Invoice(models.Model):
         )
 
 
+# Field names a bulk update may use for the frozen fields ("client" or "client_id").
+FROZEN_NAMES = frozenset(Invoice.FROZEN_FIELDS) | {
+    name.removesuffix("_id") for name in Invoice.FROZEN_FIELDS
+}
+
+
 def settlement_status(total: Decimal, paid: Decimal, credited: Decimal) -> str:
     if credited and credited >= total:
         return InvoiceStatus.CREDITED
@@ -240,6 +272,28 @@ def settlement_status(total: Decimal, paid: Decimal, credited: Decimal) -> str:
     if paid + credited > 0:
         return InvoiceStatus.PARTIALLY_PAID
     return InvoiceStatus.ISSUED
+
+
+class LineQuerySet(models.QuerySet):
+    """Bulk writes bypass save() and delete(): refuse them on issued documents."""
+
+    def _check_drafts(self, invoice_ids: Any) -> None:
+        issued = Invoice.objects.filter(pk__in=invoice_ids).exclude(status=InvoiceStatus.DRAFT)
+        if issued.exists():
+            raise FrozenInvoiceError("the lines of an issued document are frozen")
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        objs = list(objs)
+        self._check_drafts({obj.invoice_id for obj in objs})
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        self._check_drafts(self.values("invoice_id"))
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._check_drafts(self.values("invoice_id"))
+        return super().delete()
 
 
 class DraftOnlyMixin:
@@ -272,6 +326,8 @@ class InvoiceLine(DraftOnlyMixin, models.Model):
     vat_rate = models.DecimalField(
         _("VAT rate (%)"), max_digits=5, decimal_places=2, default=Decimal(20)
     )
+
+    objects = LineQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]

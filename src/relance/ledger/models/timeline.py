@@ -40,6 +40,14 @@ class AppendOnlyError(Exception):
     pass
 
 
+class ActivityQuerySet(TenantQuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("the timeline is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("the timeline is append-only")
+
+
 class Activity(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="activities")
@@ -61,7 +69,7 @@ class Activity(models.Model):
     )
     message_id = models.CharField(max_length=250, blank=True)
 
-    objects = TenantQuerySet.as_manager()
+    objects = ActivityQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
