@@ -7,19 +7,18 @@ never see Atelier Durand's data.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 from decimal import Decimal
-
-# Settings are read when pytest-django sets Django up, after this module is
-# imported: keep the secret key and files of the test run out of the user's
-# real data directory.
-os.environ.setdefault("RELANCE_DATA_DIR", tempfile.mkdtemp(prefix="relance-test-"))
 
 import pytest
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files of a test live in its own temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

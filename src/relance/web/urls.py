@@ -1,13 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from relance.web.views import clients, dashboard, invoices, payments
+from relance.web.views import clients, dashboard, invoices, organisation, payments
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", dashboard.dashboard, name="dashboard"),
     path("organisation/switch/", dashboard.switch_organisation, name="switch_organisation"),
+    path("organisation/", organisation.organisation_settings, name="organisation_settings"),
     # Clients, contacts and the client timeline.
     path("clients/", clients.client_list, name="client_list"),
     path("clients/new/", clients.client_create, name="client_create"),

@@ -1,0 +1,96 @@
+"""Every business URL that takes an id answers 404 to another organisation.
+
+The list of URLs is read from the URL map itself, so a new page that takes
+an id is covered the day it is added (or this test fails until it is
+mapped to its model below).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, reverse
+
+from relance.ledger import settlement
+from relance.ledger.models import Activity, Attachment, Contact, Invoice, Payment
+from relance.web import urls as web_urls
+
+# URL name -> the kind of object its <pk> names.
+PK_KIND = {
+    "client_detail": "client", "client_edit": "client", "client_note": "client",
+    "client_call": "client", "contact_create": "client", "client_payment_create": "client",
+    "contact_edit": "contact",
+    "invoice_detail": "invoice", "invoice_edit": "invoice", "invoice_issue": "invoice",
+    "credit_note_create": "invoice", "invoice_write_off": "invoice", "invoice_note": "invoice",
+    "attachment_upload": "invoice", "invoice_payment_create": "invoice",
+    "attachment_download": "attachment",
+    "payment_detail": "payment",
+}  # fmt: skip
+
+
+def pk_patterns() -> list[URLPattern]:
+    return [p for p in web_urls.urlpatterns if "<int:pk>" in str(p.pattern)]
+
+
+@pytest.fixture
+def alices_things(alice, client_acme, make_invoice):
+    invoice = make_invoice(client_acme, "240.00", due=date(2026, 2, 4))
+    draft = make_invoice(client_acme, "60.00", issue=False)
+    contact = Contact.objects.create(organisation=client_acme.organisation, client=client_acme,
+                                     last_name="Martin", email="compta@example.com")
+    attachment = Attachment(organisation=client_acme.organisation, invoice=invoice, name="bc.pdf")
+    attachment.file.save("bc.pdf", ContentFile(b"%PDF-1.4 purchase order"), save=True)
+    payment = settlement.record_payment(
+        client=client_acme, amount=Decimal("40.00"), currency="EUR", date=date(2026, 2, 10),
+        shares=[settlement.Share(invoice, Decimal("40.00"))])
+    return {"client": client_acme, "contact": contact, "invoice": invoice, "draft": draft,
+            "attachment": attachment, "payment": payment}
+
+
+def test_it_maps_every_url_that_takes_an_id():
+    names = {p.name for p in pk_patterns()}
+    assert names == set(PK_KIND), "map the new URL to the kind of object it names"
+
+
+def _snapshot():
+    return (Activity.objects.count(), Payment.objects.count(), Invoice.objects.count(),
+            Contact.objects.count(), Attachment.objects.count(),
+            list(Invoice.objects.order_by("pk").values_list("status", "balance", "number")))
+
+
+@pytest.mark.parametrize("name", sorted(PK_KIND))
+def test_another_organisation_gets_404(client, charlie, alices_things, name):
+    client.force_login(charlie)
+    before = _snapshot()
+    targets = [alices_things[PK_KIND[name]]]
+    if PK_KIND[name] == "invoice":
+        targets.append(alices_things["draft"])
+    for target in targets:
+        url = reverse(name, args=[target.pk])
+        assert client.get(url).status_code == 404, url
+        response = client.post(url, {"text": "x", "kind": "note", "amount": "1",
+                                     "reason": "x", "last_name": "X", "name": "X"})
+        assert response.status_code == 404, url
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("name", sorted(PK_KIND))
+def test_anonymous_is_sent_to_login(client, alices_things, name):
+    target = alices_things[PK_KIND[name]]
+    response = client.get(reverse(name, args=[target.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_owner_reaches_the_same_urls(client, alice, alices_things):
+    client.force_login(alice)
+    for name, kind in PK_KIND.items():
+        if name in ("invoice_issue", "invoice_write_off", "client_note", "client_call",
+                    "invoice_note", "attachment_upload"):
+            continue  # POST-only actions
+        target = alices_things[kind]
+        response = client.get(reverse(name, args=[target.pk]))
+        assert response.status_code in (200, 302), f"{name}: {response.status_code}"
