@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from relance.ledger.models import (
@@ -78,7 +79,9 @@ def issue(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoice:
             totals.gross,
         )
         series = series_for(invoice, issue_date)
-        invoice.number = f"{series}-{next_number(invoice.organisation, series):05d}"
+        number = next_number(invoice.organisation, series)  # the series is locked from here
+        _check_chronology(invoice, series, issue_date)
+        invoice.number = f"{series}-{number:05d}"
         invoice.issue_date = issue_date
         invoice.issued_at = timezone.now()
         invoice.status = InvoiceStatus.ISSUED
@@ -96,6 +99,26 @@ def issue(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoice:
     return invoice
 
 
+def _check_chronology(invoice: Invoice, series: str, issue_date: date) -> None:
+    """Numbers follow the dates (French law): no date before the series' last one."""
+    last = (
+        Invoice.objects.filter(
+            organisation_id=invoice.organisation_id, number__startswith=f"{series}-"
+        )
+        .order_by("-issue_date")
+        .values_list("number", "issue_date")
+        .first()
+    )
+    if last and last[1] > issue_date:
+        raise IssueError(
+            _(
+                "%(doc)s is dated %(date)s: a later number cannot have an earlier date. "
+                "Date this document %(date)s or later."
+            )
+            % {"doc": last[0], "date": date_format(last[1])}
+        )
+
+
 def _check_installments(invoice: Invoice, total: Decimal) -> None:
     amounts = [row.amount for row in invoice.installments.all()]
     if amounts and sum(amounts, ZERO) != total:
@@ -107,6 +130,8 @@ def _check_installments(invoice: Invoice, total: Decimal) -> None:
 
 def _check_credit_note(credit_note: Invoice, total: Decimal) -> None:
     target = Invoice.objects.select_for_update().get(pk=credit_note.corrects_id)
+    if target.kind != InvoiceKind.INVOICE or target.client_id != credit_note.client_id:
+        raise IssueError(_("A credit note corrects an invoice of the same client."))
     if target.currency != credit_note.currency:
         raise IssueError(_("A credit note must be in the currency of the invoice it corrects."))
     if target.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):

@@ -233,7 +233,8 @@ class Invoice(models.Model):
             raise FrozenInvoiceError(f"{self} is issued: its totals are frozen")
         totals = self.compute_totals()
         self.total_net, self.total_vat, self.total_gross = totals.net, totals.vat, totals.gross
-        self.balance = totals.gross if self.kind == InvoiceKind.INVOICE else ZERO
+        # A draft may total zero or less while it is written (issuing refuses it).
+        self.balance = max(ZERO, totals.gross) if self.kind == InvoiceKind.INVOICE else ZERO
         self.save(update_fields=["total_net", "total_vat", "total_gross", "balance", "updated_at"])
 
     def refresh_settlement(self) -> None:
