@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from relance.ledger.models import (
     ActivityKind,
     Client,
+    Installment,
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -242,3 +243,68 @@ def write_off(invoice: Invoice, *, reason: str, author: Any = None) -> Invoice:
             text=reason,
         )
     return invoice
+
+
+def set_installments(invoice: Invoice, rows: list[tuple[date, Decimal]]) -> None:
+    """Replace a draft's schedule by (due date, amount) rows; [] removes it."""
+    if not invoice.is_draft:
+        raise IssueError(_("%(doc)s is issued: its content is frozen.") % {"doc": invoice})
+    with transaction.atomic():
+        invoice.installments.all().delete()
+        Installment.objects.bulk_create(
+            Installment(invoice=invoice, position=i, due_date=due, amount=amount)
+            for i, (due, amount) in enumerate(rows, start=1)
+        )
+
+
+def update_draft(
+    invoice: Invoice,
+    *,
+    lines: list[tuple[str, Decimal, Decimal, Decimal]],
+    installments: list[tuple[date, Decimal]] | None = None,
+    **fields: Any,
+) -> Invoice:
+    """Replace the fields, lines (and schedule) of a draft, all or nothing."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if not invoice.is_draft:
+            raise IssueError(
+                _("%(doc)s is issued: its content is frozen; correct it with a credit note.")
+                % {"doc": invoice}
+            )
+        for name, value in fields.items():
+            setattr(invoice, name, value)
+        invoice.save()
+        invoice.lines.all().delete()
+        InvoiceLine.objects.bulk_create(
+            InvoiceLine(
+                invoice=invoice, position=i, description=d, quantity=q, unit_price=p, vat_rate=v
+            )
+            for i, (d, q, p, v) in enumerate(lines)
+        )
+        if installments is not None:
+            set_installments(invoice, installments)
+        invoice.recompute_totals()
+    return invoice
+
+
+def credit_partially(
+    invoice: Invoice,
+    *,
+    lines: list[tuple[str, Decimal, Decimal, Decimal]],
+    as_of: date,
+    author: Any = None,
+) -> Invoice:
+    """Draft and issue a credit note of some lines at once; nothing stays
+    behind (not even a draft) when it cannot be issued."""
+    with transaction.atomic():
+        note = create_draft(
+            client=invoice.client,
+            lines=lines,
+            kind=InvoiceKind.CREDIT_NOTE,
+            corrects=invoice,
+            currency=invoice.currency,
+            issue_date=as_of,
+            author=author,
+        )
+        return issue(note, as_of=as_of, author=author)
