@@ -18,6 +18,9 @@ from django.db.models.functions import Cast, Round
 
 from relance.rules.money import ZERO
 
+# The largest amount a money column holds (DECIMAL(15, 2)).
+MAX_AMOUNT = Decimal("9999999999999.99")
+
 
 def MoneyField(verbose_name: Any = None, **kwargs: Any) -> models.DecimalField:
     kwargs.setdefault("max_digits", 15)

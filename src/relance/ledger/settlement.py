@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from relance.ledger.fields import MAX_AMOUNT
 from relance.ledger.models import (
     ActivityKind,
     Allocation,
@@ -25,7 +26,7 @@ from relance.ledger.models import (
     Payment,
 )
 from relance.ledger.models.timeline import record
-from relance.rules.money import ZERO, has_sub_minor_digits, round_money
+from relance.rules.money import CURRENCIES, ZERO, has_sub_minor_digits, round_money
 
 
 class PaymentError(ValueError):
@@ -58,11 +59,16 @@ def record_payment(
     """Save a payment and its allocations, all or nothing."""
     if amount <= 0:
         raise PaymentError(_("The amount must be greater than zero."))
-    if has_sub_minor_digits(amount, currency):
-        raise PaymentError(
-            _("%(amount)s has more decimals than %(currency)s allows.")
-            % {"amount": amount, "currency": currency}
-        )
+    if amount > MAX_AMOUNT:
+        raise PaymentError(_("This amount is too large."))
+    if currency not in CURRENCIES:
+        raise PaymentError(_("Unsupported currency: %(code)s.") % {"code": currency})
+    for value in (amount, *(share.amount for share in shares)):
+        if has_sub_minor_digits(value, currency):
+            raise PaymentError(
+                _("%(amount)s has more decimals than %(currency)s allows.")
+                % {"amount": value, "currency": currency}
+            )
     allocated = sum((share.amount for share in shares), ZERO)
     if allocated > amount:
         raise PaymentError(
@@ -80,8 +86,7 @@ def record_payment(
         )
     with transaction.atomic():
         locked = _lock_invoices(client, shares)
-        for share in shares:
-            _check_share(locked[share.invoice.pk], share, client, currency)
+        _check_shares(locked, shares, client, currency)
         payment = Payment.objects.create(
             organisation_id=client.organisation_id,
             client=client,
@@ -117,10 +122,29 @@ def _lock_invoices(client: Client, shares: list[Share]) -> dict[int, Invoice]:
     return locked
 
 
-def _check_share(invoice: Invoice, share: Share, client: Client, currency: str) -> None:
+def _check_shares(
+    locked: dict[int, Invoice], shares: list[Share], client: Client, currency: str
+) -> None:
+    # Shares on one invoice are checked together: two shares of 60 do not fit a balance of 100.
+    per_invoice: dict[int, Decimal] = {}
+    for share in shares:
+        per_invoice[share.invoice.pk] = per_invoice.get(share.invoice.pk, ZERO) + share.amount
+        _check_share(
+            locked[share.invoice.pk], share, per_invoice[share.invoice.pk], client, currency
+        )
+
+
+def _check_share(
+    invoice: Invoice, share: Share, total: Decimal, client: Client, currency: str
+) -> None:
     if share.amount <= 0:
         raise PaymentError(_("Each allocation must be greater than zero."))
-    if invoice.client_id != client.pk or not invoice.is_open:
+    if invoice.client_id != client.pk:
+        raise PaymentError(
+            _("%(doc)s belongs to another client: this payment cannot settle it.")
+            % {"doc": invoice}
+        )
+    if not invoice.is_open:
         raise PaymentError(
             _("%(doc)s is not open: nothing can be allocated to it.") % {"doc": invoice}
         )
@@ -129,11 +153,11 @@ def _check_share(invoice: Invoice, share: Share, client: Client, currency: str) 
             _("%(doc)s is in %(inv)s; a payment in %(pay)s cannot settle it.")
             % {"doc": invoice, "inv": invoice.currency, "pay": currency}
         )
-    if share.amount > invoice.balance:
+    if total > invoice.balance:
         raise PaymentError(
             _("%(amount)s is more than the %(balance)s %(currency)s left to pay on %(doc)s.")
             % {
-                "amount": share.amount,
+                "amount": total,
                 "balance": invoice.balance,
                 "currency": invoice.currency,
                 "doc": invoice,
@@ -144,9 +168,11 @@ def _check_share(invoice: Invoice, share: Share, client: Client, currency: str) 
 def _allocate(payment: Payment, invoice: Invoice, share: Share) -> None:
     """Allocate one share, spreading it over the invoice's installments."""
     if share.installment is not None:
-        targets = [
-            Installment.objects.select_for_update().get(pk=share.installment.pk, invoice=invoice)
-        ]
+        targets = list(
+            Installment.objects.select_for_update().filter(pk=share.installment.pk, invoice=invoice)
+        )
+        if not targets:
+            raise PaymentError(_("This installment is not part of %(doc)s.") % {"doc": invoice})
     else:
         targets = list(invoice.installments.select_for_update().order_by("due_date", "position"))
     remaining = share.amount
