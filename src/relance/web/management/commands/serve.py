@@ -27,10 +27,12 @@ class Command(BaseCommand):
     ) -> None:
         from waitress import serve
 
-        from relance.wsgi import application
-
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
+        # Imported after collectstatic: WhiteNoise indexes the static folder
+        # when the application is built.
+        from relance.wsgi import application
+
         if demo:
             call_command("demo", if_missing=True)
         shown_host = f"[{host}]" if ":" in host else host
