@@ -22,6 +22,21 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture
+def client(client, settings):
+    """The test client reads pages in English, the language of the msgids
+    tests assert on; tests of the French interface use ``client_fr``."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.fixture
+def client_fr():
+    from django.test import Client
+
+    return Client()
+
+
+@pytest.fixture
 def org(db):
     from relance.organisations.models import Organisation
 

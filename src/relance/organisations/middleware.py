@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from relance.organisations.models import Membership
 
@@ -38,3 +41,34 @@ class OrganisationMiddleware:
         request.membership = membership  # type: ignore[attr-defined]
         request.organisation = membership.organisation if membership else None  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+class LanguageMiddleware:
+    """French first: the language a person chose (the language cookie set by
+    the switch in the top bar), else their organisation's language, else
+    French. The browser's Accept-Language is not consulted, so a French
+    business sees French even on an English-language browser."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = self._choose(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        translation.deactivate()
+        return response
+
+    @staticmethod
+    def _choose(request: HttpRequest) -> str:
+        supported = {code for code, _name in settings.LANGUAGES}
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen in supported:
+            return chosen
+        organisation = getattr(request, "organisation", None)
+        if organisation is not None and organisation.locale in supported:
+            return organisation.locale
+        return settings.LANGUAGE_CODE
