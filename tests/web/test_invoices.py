@@ -628,3 +628,12 @@ def test_a_refused_partial_credit_note_leaves_no_draft(client_acme, make_invoice
             invoice, lines=[("Too much", Decimal(1), Decimal(200), Decimal(20))], as_of=TODAY_DATE
         )
     assert not Invoice.objects.filter(kind="credit_note").exists()
+
+
+def test_more_lines_shows_blank_rows_and_saves_nothing(as_alice, client_acme):
+    data = editor_data(client_acme, [("Work", "1", "10", "20")], more_lines="1")
+    response = as_alice.post(reverse("invoice_create"), data)
+    assert response.status_code == 200
+    assert response.context["editor"].lines.total_form_count() == 5
+    assert 'value="Work"' in response.content.decode()
+    assert not Invoice.objects.exists()

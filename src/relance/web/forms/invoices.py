@@ -150,7 +150,7 @@ class InvoiceFilterForm(forms.Form):
         choices=[("", _("All")), *[(key, key) for key, _f, _l in aging.BUCKETS]],
         required=False,
     )
-    overdue = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     client = forms.IntegerField(
         required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
     )
@@ -301,6 +301,13 @@ class InvoiceEditor:
         blank_installments: int = 2,
     ) -> InvoiceEditor:
         if data is not None:
+            if cls.wants_more_lines(data):
+                data = data.copy()
+                try:
+                    count = int(data.get("lines-TOTAL_FORMS", "0"))
+                except ValueError:
+                    count = 0
+                data["lines-TOTAL_FORMS"] = str(min(count, 197) + 3)
             return cls(
                 InvoiceForm(data, clients=clients),
                 LineFormSet(data, prefix="lines"),
@@ -313,6 +320,11 @@ class InvoiceEditor:
             LineFormSet(initial=line_rows, prefix="lines"),
             InstallmentFormSet(initial=schedule, prefix="installments"),
         )
+
+    @staticmethod
+    def wants_more_lines(data: Any) -> bool:
+        """The "more lines" button: show the form again with blank rows, save nothing."""
+        return "more_lines" in data
 
     @property
     def errors(self) -> list[str]:

@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from relance.ledger.models import Installment, Invoice, PaymentMethod
+from relance.ledger.models import Client, Installment, Invoice, PaymentMethod
 from relance.ledger.settlement import Share
 from relance.organisations.models import CURRENCY_CHOICES
 from relance.web.forms.invoices import amount_field, check_decimals, date_field
@@ -144,8 +144,8 @@ class ClientPaymentForm(PaymentForm):
 
 
 class PaymentFilterForm(forms.Form):
-    client = forms.IntegerField(
-        required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput
+    client = forms.ModelChoiceField(
+        label=_("Client"), queryset=Client.objects.none(), required=False, empty_label=_("All")
     )
     method = forms.ChoiceField(
         label=_("Method"), choices=[("", _("All")), *PaymentMethod.choices], required=False
@@ -156,3 +156,7 @@ class PaymentFilterForm(forms.Form):
     date_from = date_field(label=_("Received from"), required=False)
     date_to = date_field(label=_("Received until"), required=False)
     credit = forms.BooleanField(label=_("With client credit only"), required=False)
+
+    def __init__(self, *args: Any, clients: QuerySet[Client], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients

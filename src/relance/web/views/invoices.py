@@ -98,7 +98,7 @@ def _unit_price(amount: Any, currency: str) -> str:
 def _filtered_invoices(
     request: HttpRequest, form: InvoiceFilterForm
 ) -> tuple[QuerySet[Invoice], Client | None]:
-    invoices = scoped(request, Invoice).select_related("client")
+    invoices = scoped(request, Invoice)
     if not form.is_valid():
         return invoices.none(), None
     data, today = form.cleaned_data, request.organisation.today()
@@ -131,7 +131,17 @@ def _filtered_invoices(
     invoices = invoices.filter(**{simple[k]: data[k] for k in simple if data[k]})
     if data["q"].strip():
         q = data["q"].strip()
-        invoices = invoices.filter(Q(number__icontains=q) | Q(client__name__icontains=q))
+        # Matching clients first, as literal ids: a small table, no join over
+        # the invoices, and row estimates that keep the planner on a good plan.
+        named = list(
+            scoped(request, Client).filter(name__icontains=q).values_list("pk", flat=True)[:500]
+        )
+        # Numbers are upper case ("F2026-00012"): a plain LIKE costs half an
+        # UPPER() on every row of a large register.
+        numbered = Q(number__contains=q.upper())
+        if q != q.upper():
+            numbered |= Q(number__contains=q)
+        invoices = invoices.filter(numbered | Q(client__in=named))
     return invoices, client
 
 
@@ -146,14 +156,23 @@ def _ordering(sort: str) -> tuple[str, list[Any]]:
     return sort, [column.asc(nulls_last=True), "id"]
 
 
+def _page_of_invoices(request: HttpRequest, invoices: QuerySet[Invoice], ordering: list) -> Page:
+    """Sort and cut the page on ids alone, then load its 50 rows: sorting
+    100,000 narrow rows is several times cheaper than sorting wide ones."""
+    page = paginate(request, invoices.order_by(*ordering).values_list("pk", flat=True))
+    ids = list(page.object_list)
+    rows = scoped(request, Invoice).select_related("client").in_bulk(ids)
+    page.object_list = [rows[pk] for pk in ids if pk in rows]
+    return page
+
+
 @member_view
 def invoice_list(request: HttpRequest) -> HttpResponse:
     form = InvoiceFilterForm(request.GET)
     invoices, client = _filtered_invoices(request, form)
     sort, ordering = _ordering(request.GET.get("sort", ""))
-    page = paginate(request, invoices.order_by(*ordering))
-    today = request.organisation.today()
-    _mark_lateness(page.object_list, today)  # type: ignore[arg-type]
+    page = _page_of_invoices(request, invoices, ordering)
+    _mark_lateness(page.object_list, request.organisation.today())  # type: ignore[arg-type]
     columns = [
         ("number", _("Number")),
         ("client", _("Client")),
@@ -352,7 +371,7 @@ def invoice_create(request: HttpRequest) -> HttpResponse:
     clients = scoped(request, Client).order_by("name")
     if request.method == "POST":
         editor = InvoiceEditor.build(request.POST, clients=clients)
-        if editor.is_valid():
+        if not editor.wants_more_lines(request.POST) and editor.is_valid():
             with transaction.atomic():
                 invoice = issuing.create_draft(
                     client=editor.form.cleaned_data["client"],
@@ -391,7 +410,7 @@ def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
     clients = scoped(request, Client).order_by("name")
     if request.method == "POST":
         editor = InvoiceEditor.build(request.POST, clients=clients)
-        if editor.is_valid():
+        if not editor.wants_more_lines(request.POST) and editor.is_valid():
             try:
                 issuing.update_draft(
                     invoice,

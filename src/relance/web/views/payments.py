@@ -108,12 +108,8 @@ def _filtered_payments(
     if not form.is_valid():
         return payments.none(), None
     data = form.cleaned_data
-    client = None
-    if data["client"]:
-        client = scoped(request, Client).filter(pk=data["client"]).first()
-        if client is None:
-            form.add_error("client", _("This client does not exist."))
-            return payments.none(), None
+    client = data["client"]
+    if client is not None:
         payments = payments.filter(client=client)
     lookups = {
         "method": "method",
@@ -139,7 +135,7 @@ def _credit_by_currency(payments: QuerySet[Payment]) -> list[dict[str, Any]]:
 
 @member_view
 def payment_list(request: HttpRequest) -> HttpResponse:
-    form = PaymentFilterForm(request.GET)
+    form = PaymentFilterForm(request.GET, clients=scoped(request, Client).order_by("name"))
     payments, client = _filtered_payments(request, form)
     page = paginate(request, payments.order_by("-date", "-id"))
     context = {
