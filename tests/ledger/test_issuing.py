@@ -260,6 +260,22 @@ def test_a_settled_invoice_cannot_be_credited(client_acme):
         issuing.issue(credit_note(invoice, "1"), as_of=JAN_5)
 
 
+def test_crediting_in_full_an_invoice_paid_meanwhile_leaves_nothing_behind(client_acme):
+    invoice = issuing.issue(draft(client_acme), as_of=JAN_5)
+    stale = Invoice.objects.get(pk=invoice.pk)
+    settlement.record_payment(
+        client=client_acme,
+        amount=D("120.00"),
+        currency="EUR",
+        date=JAN_5,
+        shares=[settlement.Share(invoice=invoice, amount=D("120.00"))],
+    )
+    with pytest.raises(IssueError, match="nothing left to pay"):
+        issuing.credit_in_full(stale, as_of=JAN_5)
+    assert not Invoice.objects.filter(kind=InvoiceKind.CREDIT_NOTE).exists()
+    assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.PAID
+
+
 def test_crediting_in_full_a_partly_paid_invoice_is_refused(client_acme):
     invoice = issuing.issue(draft(client_acme), as_of=JAN_5)
     settlement.record_payment(

@@ -55,8 +55,12 @@ def series_for(invoice: Invoice, issue_date: date) -> str:
 def issue(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoice:
     """Freeze a draft and give it the next number of its series."""
     with transaction.atomic():
+        # Lock the invoice row only: locking the organisation too would queue every
+        # payment of the organisation behind this issue, and deadlock with credit notes.
         invoice = (
-            Invoice.objects.select_for_update().select_related("organisation").get(pk=invoice.pk)
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("organisation")
+            .get(pk=invoice.pk)
         )
         if not invoice.is_draft:
             raise IssueError(_("%(doc)s is already issued.") % {"doc": invoice})
@@ -213,16 +217,17 @@ def credit_in_full(invoice: Invoice, *, as_of: date, author: Any = None) -> Invo
             _("%(doc)s is partly settled: write a credit note for the amount to cancel instead.")
             % {"doc": invoice}
         )
-    note = create_draft(
-        client=invoice.client,
-        lines=rate_lines,
-        kind=InvoiceKind.CREDIT_NOTE,
-        corrects=invoice,
-        currency=invoice.currency,
-        issue_date=as_of,
-        author=author,
-    )
-    return issue(note, as_of=as_of, author=author)
+    with transaction.atomic():  # a credit note that cannot be issued leaves no draft
+        note = create_draft(
+            client=invoice.client,
+            lines=rate_lines,
+            kind=InvoiceKind.CREDIT_NOTE,
+            corrects=invoice,
+            currency=invoice.currency,
+            issue_date=as_of,
+            author=author,
+        )
+        return issue(note, as_of=as_of, author=author)
 
 
 def write_off(invoice: Invoice, *, reason: str, author: Any = None) -> Invoice:
