@@ -38,4 +38,6 @@ class Command(BaseCommand):
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(self.style.SUCCESS(f"relance is running at http://{shown_host}:{port}/"))
         self.stdout.write(f"Data directory: {settings.DATA_DIR}  (Ctrl+C to stop)")
+        # Under systemd or a pipe stdout is block-buffered: show the URL now, not at exit.
+        self.stdout.flush()
         serve(application, host=host, port=port, threads=threads, ident="relance")
