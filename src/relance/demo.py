@@ -14,6 +14,7 @@ demo size; ``bench/bench_register.py`` at 100,000 invoices.
 from __future__ import annotations
 
 import calendar
+import itertools
 import random
 import unicodedata
 import zoneinfo
@@ -534,7 +535,7 @@ def random_client(reg: Register, index: int, individuals: int) -> ClientPlan:
     name = " ".join(p for p in (pattern.format(rng.choice(SURNAMES)), suffix) if p)
     plan = ClientPlan(
         _client(reg, name),
-        rng.choices(("reliable", "slow", "late"), weights=(55, 20, 25))[0],
+        rng.choices(("reliable", "slow", "late"), weights=(45, 20, 35))[0],
         min(12.0, rng.paretovariate(1.5)),
         reg.first + timedelta(days=rng.choice((0, 0, 0, rng.randint(0, HISTORY_DAYS - 60)))),
         terms=rng.choice(("30", "30", "45eom")),
@@ -658,10 +659,10 @@ def active(plan: ClientPlan, day: date) -> bool:
 def work_invoices(reg: Register, count: int) -> None:
     rng = reg.rng
     days = [d for d in _days(reg.first, reg.last) if d.weekday() < 5]
-    weights = [p.weight for p in reg.plans]
+    cumulative = list(itertools.accumulate(p.weight for p in reg.plans))
     for issue in sorted(rng.choices(days, k=max(0, count))):
         for _try in range(50):
-            plan = rng.choices(reg.plans, weights=weights)[0]
+            plan = rng.choices(reg.plans, cum_weights=cumulative)[0]
             if active(plan, issue):
                 break
         work_invoice(reg, plan, issue)
@@ -797,7 +798,7 @@ def pay_day(rng: random.Random, plan: ClientPlan, issue: date, due: date) -> dat
         "trouble": (-6, 0),
         "cycle": (-5, -5),
         "slow": (2, 18),
-        "late": (20, 90),
+        "late": (20, 110),
         "insolvent": (20, 90),
     }[behaviour]
     day = max(issue + timedelta(days=2), due + timedelta(days=rng.randint(*delay)))
