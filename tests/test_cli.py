@@ -40,18 +40,6 @@ def test_help_lists_serve_and_the_django_commands(tmp_path):
         assert "demo" in commands
 
 
-def test_python_dash_m_relance_works_too(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "relance", "help", "serve"],
-        env=environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "--port" in result.stdout
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
