@@ -165,3 +165,18 @@ def test_bob_the_member_may_write(client, bob, things):
     url = reverse("invoice_note", args=[things["invoice"].pk])
     assert client.post(url, {"kind": "note", "text": "checked"}).status_code == 302
     assert Activity.objects.filter(kind="note", author=bob).exists()
+
+
+def test_a_get_on_an_action_changes_nothing(client, alice, things):
+    client.force_login(alice)
+    before = snapshot()
+    draft, invoice = things["draft"], things["invoice"]
+    for name, target in [
+        ("invoice_issue", draft),
+        ("invoice_write_off", invoice),
+        ("invoice_note", invoice),
+        ("attachment_upload", invoice),
+    ]:
+        response = client.get(reverse(name, args=[target.pk]))
+        assert response["Location"] == reverse("invoice_detail", args=[target.pk])
+    assert snapshot() == before

@@ -19,7 +19,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import get_valid_filename
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from relance.ledger import issuing
 from relance.ledger.issuing import IssueError
@@ -244,9 +243,10 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @writer_view
-@require_POST
 def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _get_invoice(request, pk)
+    if request.method != "POST":  # after the lookup: another tenant's id is a 404
+        return redirect("invoice_detail", pk=invoice.pk)
     try:
         invoice = issuing.issue(invoice, as_of=request.organisation.today(), author=request.user)
     except IssueError as exc:
@@ -257,9 +257,10 @@ def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @writer_view
-@require_POST
 def invoice_write_off(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _get_invoice(request, pk)
+    if request.method != "POST":  # after the lookup: another tenant's id is a 404
+        return redirect("invoice_detail", pk=invoice.pk)
     form = WriteOffForm(request.POST)
     if not form.is_valid():
         context = _detail_context(request, invoice, write_off_form=form)
@@ -274,10 +275,11 @@ def invoice_write_off(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @writer_view
-@require_POST
 def invoice_note(request: HttpRequest, pk: int) -> HttpResponse:
     """A note or a call on the invoice's timeline; htmx swaps the timeline only."""
     invoice = _get_invoice(request, pk)
+    if request.method != "POST":  # after the lookup: another tenant's id is a 404
+        return redirect("invoice_detail", pk=invoice.pk)
     form = ActivityForm(request.POST)
     if form.is_valid():
         record(
@@ -318,9 +320,10 @@ def _display_name(name: str) -> str:
 
 
 @writer_view
-@require_POST
 def attachment_upload(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _get_invoice(request, pk)
+    if request.method != "POST":  # after the lookup: another tenant's id is a 404
+        return redirect("invoice_detail", pk=invoice.pk)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
         context = _detail_context(request, invoice, attachment_form=form)
