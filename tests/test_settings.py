@@ -88,3 +88,30 @@ def test_a_bad_setting_stops_the_start_and_names_the_variable(tmp_path, env, mes
     result = run_settings(tmp_path, **env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+PRAGMAS = """
+from django.db import connection
+with connection.cursor() as cursor:
+    for name in ("journal_mode", "foreign_keys", "busy_timeout"):
+        cursor.execute("PRAGMA " + name)
+        print(name, cursor.fetchone()[0])
+"""
+
+
+def test_the_sqlite_database_waits_for_writers_instead_of_failing(tmp_path):
+    environ = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    environ.update(DJANGO_SETTINGS_MODULE="relance.settings", RELANCE_DATA_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + PRAGMAS],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == [
+        "journal_mode wal",
+        "foreign_keys 1",
+        "busy_timeout 30000",
+    ]

@@ -194,3 +194,21 @@ def test_an_invoice_knows_when_it_is_overdue(issued):
     assert issued.days_late(date(2026, 3, 6)) == 30
     assert issued.status == InvoiceStatus.ISSUED
     assert str(issued) == "F2026-00001"
+
+
+def test_today_is_the_organisations_local_date(org):
+    from datetime import UTC, datetime
+
+    late_evening_utc = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
+    assert org.today(late_evening_utc) == date(2026, 3, 11)  # already tomorrow in Paris
+    org.time_zone = "America/Martinique"
+    assert org.today(late_evening_utc) == date(2026, 3, 10)
+
+
+def test_an_unknown_time_zone_is_refused(org):
+    from django.core.exceptions import ValidationError
+
+    org.time_zone = "Europe/Lyon"
+    with pytest.raises(ValidationError) as info:
+        org.full_clean()
+    assert "Unknown time zone: Europe/Lyon." in info.value.message_dict["time_zone"]
