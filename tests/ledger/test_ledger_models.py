@@ -47,6 +47,15 @@ def test_the_frozen_fields_of_an_issued_invoice_cannot_change(issued, field, val
     assert getattr(fresh, field) != value
 
 
+def test_an_issued_invoice_never_becomes_a_draft_again(issued):
+    issued.status = InvoiceStatus.DRAFT
+    with pytest.raises(FrozenInvoiceError, match="status"):
+        issued.save()
+    with pytest.raises(FrozenInvoiceError):
+        Invoice.objects.filter(pk=issued.pk).update(status=InvoiceStatus.DRAFT)
+    assert Invoice.objects.get(pk=issued.pk).status == InvoiceStatus.ISSUED
+
+
 def test_an_issued_invoice_cannot_move_to_another_client(issued, org):
     other = Client.objects.create(organisation=org, name="Other")
     issued.client = other

@@ -49,7 +49,10 @@ OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 class InvoiceQuerySet(TenantQuerySet):
     def update(self, **kwargs: Any) -> int:
         # A bulk update bypasses save(): refuse it on the frozen fields of issued documents.
-        if FROZEN_NAMES.intersection(kwargs) and self.exclude(status=InvoiceStatus.DRAFT).exists():
+        touches_content = FROZEN_NAMES.intersection(kwargs) or (
+            kwargs.get("status") == InvoiceStatus.DRAFT
+        )
+        if touches_content and self.exclude(status=InvoiceStatus.DRAFT).exists():
             raise FrozenInvoiceError("an issued document's content cannot change")
         return super().update(**kwargs)
 
@@ -169,6 +172,8 @@ class Invoice(models.Model):
         loaded = getattr(self, "_loaded", None)
         if loaded and getattr(self, "_loaded_status", None) != InvoiceStatus.DRAFT:
             changed = [f for f, v in loaded.items() if getattr(self, f) != v]
+            if self.status == InvoiceStatus.DRAFT:
+                changed.append("status")  # an issued document never becomes a draft again
             if changed:
                 raise FrozenInvoiceError(
                     f"{self} is issued: {', '.join(changed)} cannot change (use a credit note)"
