@@ -100,3 +100,23 @@ def test_serve_migrates_and_serves_the_app_its_static_files_and_the_admin(tmp_pa
     # The first run made the data directory: a private secret key and the database.
     assert (data_dir / "secret_key").stat().st_mode & 0o777 == 0o600
     assert (data_dir / "relance.sqlite3").stat().st_size > 0
+
+
+def test_serve_says_so_when_the_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [RELANCE, "serve", "--port", str(port)],
+            env=environment(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"CommandError: Cannot listen on 127.0.0.1:{port}: Address already in use" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "relance.sqlite3").exists()  # nothing was migrated

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with a one-line message (not a traceback) when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress does
+        try:
+            probe.bind((host, port))
+        except (OSError, OverflowError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise CommandError(f"Cannot listen on {host}:{port}: {reason}") from None
 
 
 class Command(BaseCommand):
@@ -27,6 +40,7 @@ class Command(BaseCommand):
     ) -> None:
         from waitress import serve
 
+        check_port_free(host, port)  # before migrating: say it at once
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         # Imported after collectstatic: WhiteNoise indexes the static folder
