@@ -21,6 +21,16 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Messages raised outside a request (services, forms) read in English,
+    the language of the msgids the tests assert on."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def client(client, settings):
     """The test client reads pages in English, the language of the msgids

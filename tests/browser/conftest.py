@@ -45,7 +45,7 @@ def browser() -> Iterator[object]:
 def page(browser, request) -> Iterator[object]:
     context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:

@@ -41,3 +41,8 @@ def url_replace(context: dict[str, Any], **kwargs: Any) -> str:
         else:
             query[key] = value
     return query.urlencode()
+
+
+@register.filter
+def startswith(text: str, prefix: str) -> bool:
+    return str(text).startswith(str(prefix))
