@@ -470,7 +470,10 @@ def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("invoice_detail", pk=invoice.pk)
     data = request.POST if request.method == "POST" else None
-    form = CreditNoteForm(data)
+    # A partly settled invoice can only be credited in part.
+    settled = invoice.balance != invoice.total_gross
+    mode = CreditNoteForm.PARTIAL if settled else CreditNoteForm.FULL
+    form = CreditNoteForm(data, initial={"mode": mode})
     initial = [{"description": _("Correction of %(doc)s") % {"doc": invoice.number}}, {}, {}]
     lines = LineFormSet(data, prefix="lines", initial=None if data else initial)
     if data is not None and form.is_valid():
