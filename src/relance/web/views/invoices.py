@@ -94,20 +94,18 @@ def _unit_price(amount: Any, currency: str) -> str:
 # The register ---------------------------------------------------------------------
 
 
-def _filtered_invoices(
-    request: HttpRequest, form: InvoiceFilterForm
-) -> tuple[QuerySet[Invoice], Client | None]:
-    invoices = scoped(request, Invoice)
-    if not form.is_valid():
-        return invoices.none(), None
-    data, today = form.cleaned_data, request.organisation.today()
-    client = None
-    if data["client"]:
-        client = scoped(request, Client).filter(pk=data["client"]).first()
-        if client is None:
-            form.add_error("client", _("This client does not exist."))
-            return invoices.none(), None
-        invoices = invoices.filter(client=client)
+DATE_AND_CHOICE_FILTERS = {
+    "kind": "kind",
+    "currency": "currency",
+    "issued_from": "issue_date__gte",
+    "issued_to": "issue_date__lte",
+    "due_from": "due_date__gte",
+    "due_to": "due_date__lte",
+}
+
+
+def _by_status(invoices: QuerySet[Invoice], data: dict[str, Any], today: Any) -> QuerySet:
+    """Status, "open", "overdue" (due before the organisation's today) and aging."""
     if data["status"] == "open":
         invoices = invoices.open()
     elif data["status"] == "overdue" or data["overdue"] or data["aging"]:
@@ -119,28 +117,43 @@ def _filtered_invoices(
         invoices = invoices.filter(due_date__lte=newest)
         if oldest is not None:
             invoices = invoices.filter(due_date__gte=oldest)
-    simple = {
-        "kind": "kind",
-        "currency": "currency",
-        "issued_from": "issue_date__gte",
-        "issued_to": "issue_date__lte",
-        "due_from": "due_date__gte",
-        "due_to": "due_date__lte",
-    }
-    invoices = invoices.filter(**{simple[k]: data[k] for k in simple if data[k]})
+    return invoices
+
+
+def _search(request: HttpRequest, invoices: QuerySet[Invoice], q: str) -> QuerySet:
+    """By number or client name."""
+    # Matching clients first, as literal ids: a small table, no join over
+    # the invoices, and row estimates that keep the planner on a good plan.
+    named = list(
+        scoped(request, Client).filter(name__icontains=q).values_list("pk", flat=True)[:500]
+    )
+    # Numbers are upper case ("F2026-00012"): a plain LIKE costs half an
+    # UPPER() on every row of a large register.
+    numbered = Q(number__contains=q.upper())
+    if q != q.upper():
+        numbered |= Q(number__contains=q)
+    return invoices.filter(numbered | Q(client__in=named))
+
+
+def _filtered_invoices(
+    request: HttpRequest, form: InvoiceFilterForm
+) -> tuple[QuerySet[Invoice], Client | None]:
+    """The invoices the filters ask for; nothing at all when a filter is invalid."""
+    invoices = scoped(request, Invoice)
+    if not form.is_valid():
+        return invoices.none(), None
+    data, client = form.cleaned_data, None
+    if data["client"]:
+        client = scoped(request, Client).filter(pk=data["client"]).first()
+        if client is None:
+            form.add_error("client", _("This client does not exist."))
+            return invoices.none(), None
+        invoices = invoices.filter(client=client)
+    invoices = _by_status(invoices, data, request.organisation.today())
+    lookups = DATE_AND_CHOICE_FILTERS
+    invoices = invoices.filter(**{lookups[k]: data[k] for k in lookups if data[k]})
     if data["q"].strip():
-        q = data["q"].strip()
-        # Matching clients first, as literal ids: a small table, no join over
-        # the invoices, and row estimates that keep the planner on a good plan.
-        named = list(
-            scoped(request, Client).filter(name__icontains=q).values_list("pk", flat=True)[:500]
-        )
-        # Numbers are upper case ("F2026-00012"): a plain LIKE costs half an
-        # UPPER() on every row of a large register.
-        numbered = Q(number__contains=q.upper())
-        if q != q.upper():
-            numbered |= Q(number__contains=q)
-        invoices = invoices.filter(numbered | Q(client__in=named))
+        invoices = _search(request, invoices, data["q"].strip())
     return invoices, client
 
 
