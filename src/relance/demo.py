@@ -114,15 +114,15 @@ STREETS = (
     "avenue Félix Faure", "rue des Tanneurs", "chemin des Vignes", "place du Marché",
     "rue du Moulin", "allée des Tilleuls", "rue Pasteur", "boulevard Gambetta",
 )  # fmt: skip
-CITIES = (  # postcode, city, phone area, weight
-    ("69001", "Lyon", "04", 5), ("69002", "Lyon", "04", 6), ("69003", "Lyon", "04", 6),
-    ("69004", "Lyon", "04", 3), ("69006", "Lyon", "04", 5), ("69007", "Lyon", "04", 5),
-    ("69009", "Lyon", "04", 3), ("69100", "Villeurbanne", "04", 5),
-    ("69300", "Caluire-et-Cuire", "04", 2), ("69130", "Écully", "04", 2),
-    ("69400", "Villefranche-sur-Saône", "04", 2), ("42000", "Saint-Étienne", "04", 3),
-    ("38000", "Grenoble", "04", 3), ("74000", "Annecy", "04", 2),
-    ("01000", "Bourg-en-Bresse", "04", 1), ("73000", "Chambéry", "04", 1),
-    ("75011", "Paris", "01", 2), ("13006", "Marseille", "04", 1),
+CITIES = (  # postcode, city, weight
+    ("69001", "Lyon", 5), ("69002", "Lyon", 6), ("69003", "Lyon", 6),
+    ("69004", "Lyon", 3), ("69006", "Lyon", 5), ("69007", "Lyon", 5),
+    ("69009", "Lyon", 3), ("69100", "Villeurbanne", 5),
+    ("69300", "Caluire-et-Cuire", 2), ("69130", "Écully", 2),
+    ("69400", "Villefranche-sur-Saône", 2), ("42000", "Saint-Étienne", 3),
+    ("38000", "Grenoble", 3), ("74000", "Annecy", 2),
+    ("01000", "Bourg-en-Bresse", 1), ("73000", "Chambéry", 1),
+    ("75011", "Paris", 2), ("13006", "Marseille", 1),
 )  # fmt: skip
 ROLES = (
     (ContactRole.ACCOUNTS_PAYABLE, "Comptable fournisseurs"),
@@ -406,7 +406,7 @@ def create_organisation(name: str) -> Organisation:
 
 def _client(reg: Register, name: str, **fields: Any) -> Client:
     rng = reg.rng
-    postcode, city, _area, _w = rng.choices(CITIES, weights=[c[3] for c in CITIES])[0]
+    postcode, city, _weight = rng.choices(CITIES, weights=[c[2] for c in CITIES])[0]
     values: dict[str, Any] = {
         "address_line1": f"{rng.randint(1, 120)} {rng.choice(STREETS)}",
         "postcode": postcode,
