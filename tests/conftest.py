@@ -22,6 +22,13 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Personas are created in almost every test: a deliberately slow
+    password hash would dominate the suite's run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _english_messages():
     """Messages raised outside a request (services, forms) read in English,
     the language of the msgids the tests assert on."""
