@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import F, Q
+from django.test import override_settings
 from stdnum.eu import vat as eu_vat
 
 from relance import demo
@@ -50,7 +51,9 @@ def load(**options) -> str:
 @pytest.fixture(scope="module")
 def loaded(django_db_setup, django_db_blocker):
     """The demo, loaded once for the read-only checks of this module."""
-    with django_db_blocker.unblock():
+    # The hasher of tests/conftest.py, so that the demo users' passwords check.
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast:
         started = time.perf_counter()
         load(as_of=AS_OF)
         print(f"demo loaded in {time.perf_counter() - started:.1f} s")
