@@ -62,6 +62,9 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["organisation", "-date"], name="payment_org_date"),
             models.Index(fields=["client", "-date"], name="payment_client_date"),
+            # Client credit (unallocated > 0) on the dashboard; a plain index,
+            # as SQLite cannot match a partial one against a bound parameter.
+            models.Index(fields=["organisation", "unallocated"], name="payment_org_credit"),
         ]
 
     def __str__(self) -> str:

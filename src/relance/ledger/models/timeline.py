@@ -78,6 +78,8 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["client", "-at", "-id"], name="activity_client_at"),
             models.Index(fields=["invoice", "-at", "-id"], name="activity_invoice_at"),
+            # The dashboard's "recent activity" of the whole organisation.
+            models.Index(fields=["organisation", "-at", "-id"], name="activity_org_at"),
         ]
 
     def __str__(self) -> str:
