@@ -34,6 +34,7 @@ from stdnum import luhn
 from stdnum.fr import siren as fr_siren
 from stdnum.iso7064 import mod_11_10
 
+from relance import formats
 from relance.ledger.models import (
     Activity,
     ActivityKind,
@@ -1057,11 +1058,10 @@ def document_activities(reg: Register, doc: Doc) -> Iterator[Activity]:
             kind=ActivityKind.CREDIT_NOTE,
             at=invoice.issued_at,
             author=author,
-            text=_("Credit note %(number)s: %(amount)s %(currency)s")
+            text=_("Credit note %(number)s: %(amount)s")
             % {
                 "number": invoice.number,
-                "amount": invoice.total_gross,
-                "currency": invoice.currency,
+                "amount": formats.money(invoice.total_gross, invoice.currency),
             },
         )
     if invoice.status == InvoiceStatus.WRITTEN_OFF:
@@ -1075,17 +1075,15 @@ def payment_activities(reg: Register, payment: Payment, shares: list) -> Iterato
     client = shares[0][0].plan.client
     base = {"organisation": reg.organisation, "client": client, "author": reg.author, "at": when}
     for doc, event in shares:
-        text = _("Payment of %(amount)s %(currency)s received on %(date)s (%(ref)s)") % {
-            "amount": event.amount,
-            "currency": payment.currency,
-            "date": payment.date.isoformat(),
+        text = _("Payment of %(amount)s received on %(date)s (%(ref)s)") % {
+            "amount": formats.money(event.amount, payment.currency),
+            "date": formats.day(payment.date),
             "ref": payment.reference or "—",
         }
         yield Activity(**base, invoice=doc.invoice, kind=ActivityKind.PAYMENT, text=text)
     if payment.unallocated:
-        text = _("%(amount)s %(currency)s kept as client credit") % {
-            "amount": payment.unallocated,
-            "currency": payment.currency,
+        text = _("%(amount)s kept as client credit") % {
+            "amount": formats.money(payment.unallocated, payment.currency),
         }
         yield Activity(**base, kind=ActivityKind.PAYMENT, text=text)
 

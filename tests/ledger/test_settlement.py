@@ -56,7 +56,7 @@ def test_a_partial_payment(client_acme, make_invoice):
     )
     assert (payment.amount, payment.unallocated) == (D("45.50"), D("0"))
     assert Activity.objects.get(invoice=invoice, kind="payment").text.startswith(
-        "Payment of 45.50 EUR received on 2026-02-10 (VIR 123)"
+        "Payment of €45.50 received on Feb 10, 2026 (VIR 123)"
     )
 
 
@@ -134,7 +134,7 @@ def test_an_excess_is_refused_unless_kept_as_client_credit(client_acme, make_inv
     payment = pay(client_acme, "150.00", (invoice, "120.00"), keep_excess_as_credit=True)
     assert payment.unallocated == D("30.00")
     assert Activity.objects.filter(invoice=None, kind="payment").get().text == (
-        "30.00 EUR kept as client credit"
+        "€30.00 kept as client credit"
     )
 
 

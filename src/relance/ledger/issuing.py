@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from relance import formats
 from relance.ledger.models import (
     ActivityKind,
     Client,
@@ -158,11 +159,10 @@ def _apply_credit_note(credit_note: Invoice, author: Any) -> None:
         invoice=target,
         kind=ActivityKind.CREDIT_NOTE,
         author=author,
-        text=_("Credit note %(number)s: %(amount)s %(currency)s")
+        text=_("Credit note %(number)s: %(amount)s")
         % {
             "number": credit_note.number,
-            "amount": credit_note.total_gross,
-            "currency": credit_note.currency,
+            "amount": formats.money(credit_note.total_gross, credit_note.currency),
         },
     )
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from relance import formats
 from relance.ledger.fields import MAX_AMOUNT
 from relance.ledger.models import (
     ActivityKind,
@@ -216,11 +217,10 @@ def _record_on_timeline(
             invoice=invoice,
             kind=ActivityKind.PAYMENT,
             author=author,
-            text=_("Payment of %(amount)s %(currency)s received on %(date)s (%(ref)s)")
+            text=_("Payment of %(amount)s received on %(date)s (%(ref)s)")
             % {
-                "amount": share.amount,
-                "currency": payment.currency,
-                "date": payment.date.isoformat(),
+                "amount": formats.money(share.amount, payment.currency),
+                "date": formats.day(payment.date),
                 "ref": payment.reference or "—",
             },
         )
@@ -229,8 +229,8 @@ def _record_on_timeline(
             client=client,
             kind=ActivityKind.PAYMENT,
             author=author,
-            text=_("%(amount)s %(currency)s kept as client credit")
-            % {"amount": payment.unallocated, "currency": payment.currency},
+            text=_("%(amount)s kept as client credit")
+            % {"amount": formats.money(payment.unallocated, payment.currency)},
         )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from django import template
 from django.utils.translation import get_language, to_locale
+
+from relance import formats
 
 register = template.Library()
 
@@ -21,7 +23,7 @@ def money(amount: Decimal | None, currency: str = "EUR") -> str:
     """1234.5, "EUR" -> "1 234,50 €" in French, "€1,234.50" in English."""
     if amount is None or amount == "":
         return ""
-    return format_currency(amount, currency or "EUR", locale=_locale())
+    return formats.money(amount, currency or "EUR")
 
 
 @register.filter

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from relance import formats
 from relance.ledger import settlement
 from relance.ledger.fields import MoneySum, cents
 from relance.ledger.models import Allocation, Client, Invoice, Payment
@@ -41,8 +42,8 @@ def _recorded_message(request: HttpRequest, payment: Payment) -> None:
     if payment.unallocated:
         messages.info(
             request,
-            _("%(amount)s %(currency)s kept as client credit.")
-            % {"amount": payment.unallocated, "currency": payment.currency},
+            _("%(amount)s kept as client credit.")
+            % {"amount": formats.money(payment.unallocated, payment.currency)},
         )
 
 

@@ -1,0 +1,27 @@
+"""Amounts and dates as a person reads them, in the active language.
+
+Display only: amounts stay Decimals everywhere else (rules.money).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from django.utils.translation import get_language, to_locale
+
+
+def _locale() -> str:
+    return to_locale(get_language() or "fr")
+
+
+def money(amount: Decimal, currency: str) -> str:
+    """Decimal("1234.5"), "EUR" -> "1 234,50 €" in French, "€1,234.50" in English."""
+    return format_currency(amount, currency, locale=_locale())
+
+
+def day(value: date) -> str:
+    """date(2026, 11, 19) -> "19 nov. 2026" in French, "Nov 19, 2026" in English."""
+    return format_date(value, format="medium", locale=_locale())
