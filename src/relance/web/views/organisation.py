@@ -32,9 +32,18 @@ def organisation_settings(request: HttpRequest) -> HttpResponse:
     if not is_owner:
         for field in form.fields.values():
             field.disabled = True
-    members = (Membership.objects.filter(organisation=organisation)
-               .select_related("user").order_by("user__username"))
-    return render(request, "web/organisation/settings.html", {
-        "form": form, "is_owner": is_owner, "members": members,
-        "time_zones": sorted(zoneinfo.available_timezones()),
-    })
+    members = (
+        Membership.objects.filter(organisation=organisation)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    return render(
+        request,
+        "web/organisation/settings.html",
+        {
+            "form": form,
+            "is_owner": is_owner,
+            "members": members,
+            "time_zones": sorted(zoneinfo.available_timezones()),
+        },
+    )
