@@ -25,14 +25,17 @@ def text_of(page) -> str:
     return page.inner_text("main")
 
 
-def test_a_partial_payment_changes_the_balance_and_the_dashboard(page, live_server, alice,
-                                                                 client_acme):
+def test_a_partial_payment_changes_the_balance_and_the_dashboard(
+    page, live_server, alice, client_acme
+):
     today = client_acme.organisation.today()
     due = today - timedelta(days=40)
     late = issuing.create_draft(
-        client=client_acme, lines=[("Refonte du site", Decimal(1), Decimal("1000.00"),
-                                    Decimal(20))],
-        issue_date=due - timedelta(days=30), due_date=due)
+        client=client_acme,
+        lines=[("Refonte du site", Decimal(1), Decimal("1000.00"), Decimal(20))],
+        issue_date=due - timedelta(days=30),
+        due_date=due,
+    )
     late = issuing.issue(late, as_of=due - timedelta(days=30))
     assert late.balance == Decimal("1200.00")
 

@@ -27,4 +27,3 @@ def test_the_persons_choice_wins(client_fr, alice):
     assert _language(client_fr.get(reverse("organisation_settings"))) == "en"
     client_fr.post(reverse("set_language"), {"language": "fr", "next": "/"})
     assert _language(client_fr.get(reverse("organisation_settings"))) == "fr"
-

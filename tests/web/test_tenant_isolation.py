@@ -39,15 +39,29 @@ def pk_patterns() -> list[URLPattern]:
 def alices_things(alice, client_acme, make_invoice):
     invoice = make_invoice(client_acme, "240.00", due=date(2026, 2, 4))
     draft = make_invoice(client_acme, "60.00", issue=False)
-    contact = Contact.objects.create(organisation=client_acme.organisation, client=client_acme,
-                                     last_name="Martin", email="compta@example.com")
+    contact = Contact.objects.create(
+        organisation=client_acme.organisation,
+        client=client_acme,
+        last_name="Martin",
+        email="compta@example.com",
+    )
     attachment = Attachment(organisation=client_acme.organisation, invoice=invoice, name="bc.pdf")
     attachment.file.save("bc.pdf", ContentFile(b"%PDF-1.4 purchase order"), save=True)
     payment = settlement.record_payment(
-        client=client_acme, amount=Decimal("40.00"), currency="EUR", date=date(2026, 2, 10),
-        shares=[settlement.Share(invoice, Decimal("40.00"))])
-    return {"client": client_acme, "contact": contact, "invoice": invoice, "draft": draft,
-            "attachment": attachment, "payment": payment}
+        client=client_acme,
+        amount=Decimal("40.00"),
+        currency="EUR",
+        date=date(2026, 2, 10),
+        shares=[settlement.Share(invoice, Decimal("40.00"))],
+    )
+    return {
+        "client": client_acme,
+        "contact": contact,
+        "invoice": invoice,
+        "draft": draft,
+        "attachment": attachment,
+        "payment": payment,
+    }
 
 
 def test_it_maps_every_url_that_takes_an_id():
@@ -56,9 +70,14 @@ def test_it_maps_every_url_that_takes_an_id():
 
 
 def _snapshot():
-    return (Activity.objects.count(), Payment.objects.count(), Invoice.objects.count(),
-            Contact.objects.count(), Attachment.objects.count(),
-            list(Invoice.objects.order_by("pk").values_list("status", "balance", "number")))
+    return (
+        Activity.objects.count(),
+        Payment.objects.count(),
+        Invoice.objects.count(),
+        Contact.objects.count(),
+        Attachment.objects.count(),
+        list(Invoice.objects.order_by("pk").values_list("status", "balance", "number")),
+    )
 
 
 @pytest.mark.parametrize("name", sorted(PK_KIND))
@@ -71,8 +90,17 @@ def test_another_organisation_gets_404(client, charlie, alices_things, name):
     for target in targets:
         url = reverse(name, args=[target.pk])
         assert client.get(url).status_code == 404, url
-        response = client.post(url, {"text": "x", "kind": "note", "amount": "1",
-                                     "reason": "x", "last_name": "X", "name": "X"})
+        response = client.post(
+            url,
+            {
+                "text": "x",
+                "kind": "note",
+                "amount": "1",
+                "reason": "x",
+                "last_name": "X",
+                "name": "X",
+            },
+        )
         assert response.status_code == 404, url
     assert _snapshot() == before
 
@@ -88,8 +116,14 @@ def test_anonymous_is_sent_to_login(client, alices_things, name):
 def test_the_owner_reaches_the_same_urls(client, alice, alices_things):
     client.force_login(alice)
     for name, kind in PK_KIND.items():
-        if name in ("invoice_issue", "invoice_write_off", "client_note", "client_call",
-                    "invoice_note", "attachment_upload"):
+        if name in (
+            "invoice_issue",
+            "invoice_write_off",
+            "client_note",
+            "client_call",
+            "invoice_note",
+            "attachment_upload",
+        ):
             continue  # POST-only actions
         target = alices_things[kind]
         response = client.get(reverse(name, args=[target.pk]))
