@@ -221,3 +221,37 @@ def test_an_unknown_time_zone_is_refused(org):
     with pytest.raises(ValidationError) as info:
         org.full_clean()
     assert "Unknown time zone: Europe/Lyon." in info.value.message_dict["time_zone"]
+
+
+def test_the_schedule_of_an_issued_invoice_is_frozen_but_payments_move(client_acme):
+    from relance.ledger import issuing, settlement
+    from relance.ledger.models import FrozenInvoiceError, Installment
+
+    draft = issuing.create_draft(
+        client=client_acme,
+        lines=[("Forfait", Decimal(1), Decimal("100.00"), Decimal(20))],
+        issue_date=date(2026, 1, 5),
+        due_date=date(2026, 3, 5),
+    )
+    Installment.objects.create(
+        invoice=draft, position=1, due_date=date(2026, 2, 5), amount=Decimal("60.00")
+    )
+    Installment.objects.create(
+        invoice=draft, position=2, due_date=date(2026, 3, 5), amount=Decimal("60.00")
+    )
+    invoice = issuing.issue(draft, as_of=date(2026, 1, 5))
+    first = invoice.installments.get(position=1)
+    first.due_date = date(2026, 6, 5)
+    with pytest.raises(FrozenInvoiceError):
+        first.save()
+    with pytest.raises(FrozenInvoiceError):
+        invoice.installments.get(position=2).delete()
+    settlement.record_payment(
+        client=client_acme,
+        amount=Decimal("70.00"),
+        currency="EUR",
+        date=date(2026, 2, 5),
+        shares=[settlement.Share(invoice, Decimal("70.00"))],
+    )
+    paid = list(invoice.installments.order_by("position").values_list("due_date", "amount_paid"))
+    assert paid == [(date(2026, 2, 5), Decimal("60.00")), (date(2026, 3, 5), Decimal("10.00"))]

@@ -355,8 +355,12 @@ class InvoiceLine(DraftOnlyMixin, models.Model):
         return line_net(self.quantity, self.unit_price, self.invoice.currency)
 
 
-class Installment(models.Model):
-    """One dated part of an invoice's amount (a row of its schedule)."""
+class Installment(DraftOnlyMixin, models.Model):
+    """One dated part of an invoice's amount (a row of its schedule).
+
+    The schedule is part of the issued document: only what has been paid
+    on a row (``amount_paid``, written by settlement) moves after issuing.
+    """
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="installments")
     position = models.PositiveSmallIntegerField()
@@ -378,6 +382,12 @@ class Installment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice} #{self.position}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if set(kwargs.get("update_fields") or ()) == {"amount_paid"}:
+            models.Model.save(self, *args, **kwargs)
+            return
+        super().save(*args, **kwargs)
 
     @property
     def remaining(self) -> Decimal:
