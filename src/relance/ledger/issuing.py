@@ -217,17 +217,7 @@ def credit_in_full(invoice: Invoice, *, as_of: date, author: Any = None) -> Invo
             _("%(doc)s is partly settled: write a credit note for the amount to cancel instead.")
             % {"doc": invoice}
         )
-    with transaction.atomic():  # a credit note that cannot be issued leaves no draft
-        note = create_draft(
-            client=invoice.client,
-            lines=rate_lines,
-            kind=InvoiceKind.CREDIT_NOTE,
-            corrects=invoice,
-            currency=invoice.currency,
-            issue_date=as_of,
-            author=author,
-        )
-        return issue(note, as_of=as_of, author=author)
+    return credit_partially(invoice, lines=rate_lines, as_of=as_of, author=author)
 
 
 def write_off(invoice: Invoice, *, reason: str, author: Any = None) -> Invoice:
