@@ -30,6 +30,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 from typing import Literal
 
@@ -257,7 +258,7 @@ def _add_days(terms: PaymentTerms, start: date, days: int) -> date:
 # -- due dates and schedules ------------------------------------------------
 
 
-def _rows(terms: PaymentTerms, invoice_date: date) -> list[tuple[date, Decimal]]:
+def _rows(terms: PaymentTerms, invoice_date: date) -> list[tuple[date, Decimal | Fraction]]:
     """(due date, percentage) rows; the percentages sum to 100."""
     match terms.kind:
         case "immediate":
@@ -279,12 +280,13 @@ def _rows(terms: PaymentTerms, invoice_date: date) -> list[tuple[date, Decimal]]
             if terms.custom:
                 return [(d, p) for d, p in terms.custom if p is not None]
             first = _add_days(terms, invoice_date, terms.days)
-            share = HUNDRED / terms.count
+            # Exact: 100/22 as a Decimal would round 172.15/22 = 7.825 down.
+            share = Fraction(100, terms.count)
             return [(add_months(first, i * terms.every_months), share) for i in range(terms.count)]
     raise AssertionError(terms.kind)  # pragma: no cover
 
 
-def _dated_rows(terms: PaymentTerms, invoice_date: date) -> list[tuple[date, Decimal]]:
+def _dated_rows(terms: PaymentTerms, invoice_date: date) -> list[tuple[date, Decimal | Fraction]]:
     rows = _rows(terms, invoice_date)
     if rows[0][0] < invoice_date:
         # Only fixed dates (balance_date, custom rows) can fall before issue.
@@ -319,7 +321,9 @@ def schedule(terms: PaymentTerms, invoice_date: date, total: Decimal, currency: 
     out: list[Row] = []
     left = total
     for d, pct in rows[:-1]:
-        amount = min(round_money(total * pct / HUNDRED, currency), left)
+        share = Fraction(total) * Fraction(pct) / 100
+        exact = Decimal(share.numerator) / Decimal(share.denominator)
+        amount = min(round_money(exact, currency), left)
         out.append((d, amount))
         left -= amount
     out.append((rows[-1][0], left))
