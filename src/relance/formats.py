@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from django.utils.translation import get_language, to_locale
 
 
@@ -20,6 +20,11 @@ def _locale() -> str:
 def money(amount: Decimal, currency: str) -> str:
     """Decimal("1234.5"), "EUR" -> "1 234,50 €" in French, "€1,234.50" in English."""
     return format_currency(amount, currency, locale=_locale())
+
+
+def number(value: Decimal) -> str:
+    """Decimal("1234.5") -> "1 234,5" in French, "1,234.5" in English."""
+    return format_decimal(value, locale=_locale())
 
 
 def day(value: date) -> str:

@@ -57,8 +57,3 @@ def writer_view(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def today(request: HttpRequest) -> Any:
-    """The organisation's local date (what "overdue" is measured against)."""
-    return request.organisation.today()

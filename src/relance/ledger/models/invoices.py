@@ -61,9 +61,6 @@ class InvoiceQuerySet(TenantQuerySet):
             raise FrozenInvoiceError("an issued document cannot be deleted (numbers are gapless)")
         return super().delete()
 
-    def receivables(self) -> InvoiceQuerySet:
-        return self.filter(kind=InvoiceKind.INVOICE)
-
     def open(self) -> InvoiceQuerySet:
         """Issued invoices with money still owed."""
         return self.filter(kind=InvoiceKind.INVOICE, status__in=OPEN_STATUSES)

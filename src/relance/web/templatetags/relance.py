@@ -5,17 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_decimal
 from django import template
-from django.utils.translation import get_language, to_locale
 
 from relance import formats
 
 register = template.Library()
-
-
-def _locale() -> str:
-    return to_locale(get_language() or "fr")
 
 
 @register.filter
@@ -30,7 +24,7 @@ def money(amount: Decimal | None, currency: str = "EUR") -> str:
 def number(value: Decimal | None) -> str:
     if value is None:
         return ""
-    return format_decimal(value, locale=_locale())
+    return formats.number(value)
 
 
 @register.simple_tag(takes_context=True)
