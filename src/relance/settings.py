@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "relance.organisations",
     "relance.ledger",
+    "relance.invoicing",
+    "relance.imports",
     "relance.web",
 ]
 
