@@ -91,6 +91,29 @@ class Organisation(Address):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     website = models.URLField(_("website"), blank=True)
     logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+    vat_on_debits = models.BooleanField(
+        _("VAT on debits"),
+        default=False,
+        help_text=_("You opted to pay VAT on debits: the mention goes on every invoice."),
+    )
+    vat_exemption_reason = models.CharField(
+        _("VAT exemption mention"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "For businesses that charge no VAT, e.g. TVA non applicable, art. 293 B du CGI."
+        ),
+    )
+    operation_category = models.CharField(
+        _("usual operation"),
+        max_length=10,
+        default="services",
+        choices=[
+            ("goods", _("Goods")),
+            ("services", _("Services")),
+            ("mixed", _("Goods and services")),
+        ],
+    )
     invoice_prefix = models.CharField(_("invoice number prefix"), max_length=10, default="F")
     credit_note_prefix = models.CharField(
         _("credit note number prefix"), max_length=10, default="AV"

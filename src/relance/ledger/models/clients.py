@@ -95,6 +95,15 @@ class Client(Address):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(31)],
     )
+    payment_terms = models.ForeignKey(
+        "invoicing.PaymentTermsTemplate",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("payment terms"),
+        help_text=_("Leave empty to use the organisation's default terms."),
+    )
     status = models.CharField(
         _("status"), max_length=15, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
     )

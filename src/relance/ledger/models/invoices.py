@@ -46,6 +46,31 @@ class InvoiceStatus(models.TextChoices):
 OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 
 
+class InvoiceSource(models.TextChoices):
+    RELANCE = "relance", _("Made in relance")
+    IMPORT = "import", _("Imported")
+
+
+class OperationCategory(models.TextChoices):
+    """French mention (décret 2022-1299): what the invoice is for."""
+
+    GOODS = "goods", _("Goods")
+    SERVICES = "services", _("Services")
+    MIXED = "mixed", _("Goods and services")
+
+
+class VatCategory(models.TextChoices):
+    """EN 16931 VAT categories (UNTDID 5305) a line can fall in."""
+
+    STANDARD = "S", _("VAT at the rate shown")
+    ZERO = "Z", _("Zero-rated")
+    EXEMPT = "E", _("Exempt from VAT")
+    REVERSE_CHARGE = "AE", _("Reverse charge")
+    INTRA_EU = "K", _("Intra-EU supply")
+    EXPORT = "G", _("Export outside the EU")
+    NOT_SUBJECT = "O", _("Outside the scope of VAT")
+
+
 class InvoiceQuerySet(TenantQuerySet):
     def update(self, **kwargs: Any) -> int:
         # A bulk update bypasses save(): refuse it on the frozen fields of issued documents.
@@ -82,6 +107,11 @@ class Invoice(models.Model):
         "total_vat",
         "total_gross",
         "purchase_order",
+        "operation_category",
+        "vat_on_debits",
+        "vat_exemption_reason",
+        "delivery_date",
+        "terms",
     )
 
     organisation = models.ForeignKey(
@@ -114,6 +144,47 @@ class Invoice(models.Model):
     )
     purchase_order = models.CharField(_("purchase order number"), max_length=50, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    source = models.CharField(
+        _("source"), max_length=10, choices=InvoiceSource.choices, default=InvoiceSource.RELANCE
+    )
+    operation_category = models.CharField(
+        _("operation"),
+        max_length=10,
+        choices=OperationCategory.choices,
+        default=OperationCategory.SERVICES,
+    )
+    vat_on_debits = models.BooleanField(
+        _("VAT on debits"),
+        default=False,
+        help_text=_("The seller opted to pay VAT on debits (mention printed on the invoice)."),
+    )
+    vat_exemption_reason = models.CharField(
+        _("VAT exemption mention"),
+        max_length=200,
+        blank=True,
+        help_text=_("e.g. TVA non applicable, art. 293 B du CGI"),
+    )
+    delivery_date = models.DateField(
+        _("date of delivery or service"),
+        null=True,
+        blank=True,
+        help_text=_("Only when it differs from the issue date."),
+    )
+    terms_template = models.ForeignKey(
+        "invoicing.PaymentTermsTemplate",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("payment terms"),
+    )
+    # The terms as applied when the document was issued (see PaymentTermsTemplate.as_dict).
+    terms = models.JSONField(_("payment terms"), default=dict, blank=True)
+    pdf = models.FileField(upload_to="invoices/", blank=True)
+    send_on = models.DateField(
+        _("send on"), null=True, blank=True, help_text=_("Send the invoice by email that day.")
+    )
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     total_net = MoneyField(_("total excl. VAT"), default=ZERO)
     total_vat = MoneyField(_("VAT"), default=ZERO)
     total_gross = MoneyField(_("total incl. VAT"), default=ZERO)
@@ -328,6 +399,9 @@ class InvoiceLine(DraftOnlyMixin, models.Model):
     unit_price = models.DecimalField(_("unit price excl. VAT"), max_digits=15, decimal_places=4)
     vat_rate = models.DecimalField(
         _("VAT rate (%)"), max_digits=5, decimal_places=2, default=Decimal(20)
+    )
+    vat_category = models.CharField(
+        _("VAT category"), max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD
     )
 
     objects = LineQuerySet.as_manager()

@@ -23,6 +23,9 @@ def check_port_free(host: str, port: int) -> None:
 
 
 class Command(BaseCommand):
+    # Checks run after the port test: the JSONField check opens the database,
+    # which would create it even when the port is taken.
+    requires_system_checks: list[str] = []
     help = "Apply migrations and serve relance with waitress (static files by WhiteNoise)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,6 +44,7 @@ class Command(BaseCommand):
         from waitress import serve
 
         check_port_free(host, port)  # before migrating: say it at once
+        self.check(display_num_errors=False)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         # Imported after collectstatic: WhiteNoise indexes the static folder
