@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from relance.rules import terms as terms_module
+from relance.rules.law import MissingLegalRule
 from relance.rules.money import D, round_money
 from relance.rules.terms import (
     ARTICLE_L441_10_I,
@@ -430,13 +431,22 @@ def test_discounted_amount_is_never_above_the_total(t, d, total):
     assert amount == round_money(amount, "EUR")
 
 
-@given(invoice_dates, st.integers(0, 60))
+# The caps exist since the LME (1 January 2009): the law table holds nothing before.
+capped_dates = st.dates(min_value=date(2009, 1, 1), max_value=date(2039, 12, 31))
+
+
+def test_no_cap_is_guessed_before_the_law_existed():
+    with pytest.raises(MissingLegalRule, match="payment_term_max_days"):
+        check_fr_b2b_cap(date(2008, 12, 31), date(2009, 1, 30))
+
+
+@given(capped_dates, st.integers(0, 60))
 def test_net_terms_up_to_60_days_are_lawful(d, days):
     due = due_date(PaymentTerms("net", days=days), d)
     assert check_fr_b2b_cap(d, due).ok
 
 
-@given(invoice_dates)
+@given(capped_dates)
 def test_45_days_eom_is_lawful_only_when_agreed_or_short(d):
     for kind in ("eom_then_days", "days_then_eom"):
         due = due_date(PaymentTerms(kind, days=45), d)

@@ -36,6 +36,7 @@ from typing import Literal
 
 import holidays
 
+from relance.rules import law
 from relance.rules.money import ZERO, D, has_sub_minor_digits, round_money
 
 __all__ = [
@@ -373,20 +374,27 @@ def check_fr_b2b_cap(
     - ``periodic`` invoices (CGI art. 289 I 3): at most 45 days after the
       invoice date; this stricter rule wins over ``agreed_45_eom``.
 
-    Only the upper bound is checked; sector caps (L441-11) are not.
+    Only the upper bound is checked; sector caps (L441-11) are not. The
+    day counts come from ``relance.rules.law`` (``MissingLegalRule`` before
+    the rule existed).
     """
+
+    def days(key: str) -> timedelta:
+        return timedelta(days=int(law.constant(key, "FR", invoice_date).value))
+
     if periodic:
-        limit = invoice_date + timedelta(days=45)
+        limit = invoice_date + days("payment_term_max_days_periodic")
         reason = "exceeds_45_days_periodic"
     elif agreed_45_eom:
+        eom = days("payment_term_max_days_eom")
         limit = max(
-            invoice_date + timedelta(days=60),
-            end_of_month(invoice_date) + timedelta(days=45),
-            end_of_month(invoice_date + timedelta(days=45)),
+            invoice_date + days("payment_term_max_days"),
+            end_of_month(invoice_date) + eom,
+            end_of_month(invoice_date + eom),
         )
         reason = "exceeds_45_days_end_of_month"
     else:
-        limit = invoice_date + timedelta(days=60)
+        limit = invoice_date + days("payment_term_max_days")
         reason = "exceeds_60_days"
     ok = due <= limit
     return CapCheck(ok=ok, reason="ok" if ok else reason, article=ARTICLE_L441_10_I, limit=limit)
