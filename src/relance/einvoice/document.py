@@ -150,6 +150,8 @@ class Document:
     creditor_reference: str = ""  # BT-83 remittance information: ISO 11649 RF reference
     pay_url: str = ""  # "pay online" link (payments issue)
     notes: tuple[str, ...] = ()  # BT-22 free texts printed and embedded
+    allowance_total: Decimal = Decimal("0.00")  # BT-107 document-level allowances (BG-20)
+    charge_total: Decimal = Decimal("0.00")  # BT-108 document-level charges (BG-21)
 
     @property
     def type_code(self) -> str:
