@@ -1,0 +1,39 @@
+"""The worker: the jobs that run on their own, each on its organisation's date.
+
+``run_once`` does one pass and is what tests call with a fixed ``now``;
+``relance worker`` repeats it every minute. Every job claims its work with a
+conditional update, so two workers side by side never do the same thing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Pass:
+    issued: list[str] = field(default_factory=list)
+    sent: int = 0
+    failed: int = 0
+
+
+def run_once(now: datetime | None = None) -> Pass:
+    from relance.invoicing import recurring, sending
+    from relance.organisations.models import Organisation
+
+    now = now or timezone.now()
+    result = Pass()
+    for org in Organisation.objects.all():
+        as_of = org.today(now)  # the organisation's own calendar day
+        for invoice in recurring.run_due(as_of, organisation_id=org.pk):
+            result.issued.append(invoice.number)
+        sent, failed = sending.send_due(as_of, organisation_id=org.pk)
+        result.sent += sent
+        result.failed += failed
+    return result
