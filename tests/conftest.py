@@ -139,3 +139,48 @@ def make_invoice():
         return invoice
 
     return make
+
+
+class _Inbox:
+    """What a real SMTP server (aiosmtpd) received: envelopes and parsed messages."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.reject_with = None  # e.g. "451 Try again later"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.reject_with:
+            return self.reject_with
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self):
+        from email import message_from_bytes, policy
+
+        return [message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on localhost; relance's default mailer points at it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+        }
+    }
+    try:
+        yield inbox
+    finally:
+        controller.stop()

@@ -355,3 +355,18 @@ def test_reset_leaves_other_organisations_untouched(client_acme, make_invoice, c
     mine.refresh_from_db()
     assert mine.balance == Decimal("120.00")
     assert charlie.memberships.count() == 1
+
+
+def test_the_demo_invoices_lawfully_out_of_the_box(demo_org):
+    """A draft of the demo can be issued at once: every mandatory mention is there."""
+    from relance.invoicing.issuing import issue_invoice
+    from relance.invoicing.models import PaymentTermsTemplate, RecurringInvoice
+
+    default = PaymentTermsTemplate.objects.get(organisation=demo_org, is_default=True)
+    assert default.name == "30 jours"
+    assert RecurringInvoice.objects.filter(organisation=demo_org, active=True).exists()
+    draft = Invoice.objects.filter(organisation=demo_org, status=InvoiceStatus.DRAFT).first()
+    draft.issue_date = None
+    draft.save()
+    issued = issue_invoice(draft, as_of=AS_OF)
+    assert issued.status == InvoiceStatus.ISSUED and issued.pdf

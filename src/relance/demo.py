@@ -35,6 +35,7 @@ from stdnum.fr import siren as fr_siren
 from stdnum.iso7064 import mod_11_10
 
 from relance import formats
+from relance.invoicing.models import PaymentTermsTemplate, RecurringInvoice
 from relance.ledger.models import (
     Activity,
     ActivityKind,
@@ -557,6 +558,67 @@ def plan_clients(reg: Register, count: int) -> None:
     for number, plan in enumerate(reg.plans, start=1):
         plan.client.reference = f"CLI-{number:04d}"
         _add_contacts(reg, plan, FOREIGN_PEOPLE.get(plan.client.name, ()))
+
+
+def payment_terms(reg: Register) -> dict[str, PaymentTermsTemplate]:
+    """The organisation's usual terms; clients on 45 days end of month get theirs."""
+    org = reg.organisation
+    templates = {
+        "30": PaymentTermsTemplate(
+            organisation=org, name="30 jours", kind="net", days=30, is_default=True
+        ),
+        "45eom": PaymentTermsTemplate(
+            organisation=org,
+            name="45 jours fin de mois (contrat)",
+            kind="days_then_eom",
+            days=45,
+            agreed_45_eom=True,
+        ),
+        "now": PaymentTermsTemplate(organisation=org, name="À réception", kind="immediate"),
+        "discount": PaymentTermsTemplate(
+            organisation=org,
+            name="30 jours, escompte 2 % à 10 jours",
+            kind="net",
+            days=30,
+            discount_percent=Decimal(2),
+            discount_days=10,
+        ),
+        "deposit": PaymentTermsTemplate(
+            organisation=org, name="Acompte 30 %, solde à 30 jours", kind="deposit",
+            deposit_percent=Decimal(30), days=30,
+        ),
+        "three": PaymentTermsTemplate(
+            organisation=org, name="Paiement en 3 fois", kind="installments", count=3, days=0
+        ),
+    }  # fmt: skip
+    PaymentTermsTemplate.objects.bulk_create(templates.values())
+    for plan in reg.plans:
+        if plan.terms == "45eom":
+            plan.client.payment_terms = templates["45eom"]
+    return templates
+
+
+def recurring_invoices(reg: Register, templates: dict[str, PaymentTermsTemplate]) -> None:
+    """Retainer clients still under contract are invoiced on the 1st by the worker."""
+    following = (reg.last.replace(day=1) + timedelta(days=32)).replace(day=1)
+    RecurringInvoice.objects.bulk_create(
+        RecurringInvoice(
+            organisation=reg.organisation,
+            client=plan.client,
+            name=f"Forfait mensuel {plan.client.name}",
+            lines=[
+                {"description": "Forfait maintenance et évolutions", "quantity": "1",
+                 "unit_price": str(plan.retainer), "vat_rate": str(plan.vat)},
+                {"description": "Hébergement infogéré", "quantity": "1",
+                 "unit_price": str(plan.hosting), "vat_rate": str(plan.vat)},
+            ],
+            frequency="monthly",
+            next_date=following,
+            terms_template=templates.get(plan.terms),
+        )
+        for plan in reg.plans
+        if plan.retainer is not None and plan.until is None
+    )  # fmt: skip
 
 
 def save_clients(reg: Register) -> None:
@@ -1201,7 +1263,9 @@ def build_organisation(
     organisation = create_organisation(name)
     reg = Register(organisation, as_of, author, random.Random(seed))
     plan_clients(reg, clients)
+    templates = payment_terms(reg)
     save_clients(reg)
+    recurring_invoices(reg, templates)
     retainer_invoices(reg)
     story_documents(reg)
     issued = sum(1 for d in reg.docs if d.invoice.kind == InvoiceKind.INVOICE)
@@ -1223,7 +1287,7 @@ def build_organisation(
 def delete_organisation(organisation: Organisation) -> None:
     """Delete one organisation and all its data, children first (invoices are PROTECTed)."""
     org = organisation
-    for model in (Activity, Allocation, Payment, Attachment):
+    for model in (Activity, Allocation, Payment, Attachment, RecurringInvoice):
         unguarded(model).filter(organisation=org).delete()
     invoices = unguarded(Invoice).filter(organisation=org)
     unguarded(Installment).filter(invoice__in=invoices).delete()

@@ -172,7 +172,7 @@ class RecurringInvoice(models.Model):
     end_date = models.DateField(_("last invoice date"), null=True, blank=True)
     terms_template = models.ForeignKey(
         PaymentTermsTemplate,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         verbose_name=_("payment terms"),

@@ -6,75 +6,221 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('ledger', '0003_dashboard_indexes'),
-        ('organisations', '0003_invoicing_defaults'),
+        ("ledger", "0003_dashboard_indexes"),
+        ("organisations", "0003_invoicing_defaults"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PaymentTermsTemplate',
+            name="PaymentTermsTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('kind', models.CharField(choices=[('immediate', 'On receipt'), ('net', 'N days'), ('eom_then_days', 'End of month, then N days'), ('days_then_eom', 'N days, then end of month'), ('deposit', 'Deposit up front, balance later'), ('installments', 'Installments')], max_length=15, verbose_name='kind')),
-                ('days', models.PositiveSmallIntegerField(default=0, verbose_name='days')),
-                ('business_days', models.BooleanField(default=False, help_text='Count only working days (Monday to Friday, public holidays excluded).', verbose_name='business days')),
-                ('deposit_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='deposit (%)')),
-                ('count', models.PositiveSmallIntegerField(default=0, verbose_name='number of installments')),
-                ('every_months', models.PositiveSmallIntegerField(choices=[(1, '1'), (2, '2')], default=1, verbose_name='months between installments')),
-                ('custom', models.JSONField(blank=True, default=list, verbose_name='custom schedule')),
-                ('discount_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='early-payment discount (%)')),
-                ('discount_days', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='discount if paid within (days)')),
-                ('agreed_45_eom', models.BooleanField(default=False, help_text='French law allows 45 days end of month only when the contract says so.', verbose_name='45 days end of month expressly agreed in the contract')),
-                ('is_default', models.BooleanField(default=False, verbose_name='default for the organisation')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='payment_terms', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("immediate", "On receipt"),
+                            ("net", "N days"),
+                            ("eom_then_days", "End of month, then N days"),
+                            ("days_then_eom", "N days, then end of month"),
+                            ("deposit", "Deposit up front, balance later"),
+                            ("installments", "Installments"),
+                        ],
+                        max_length=15,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("days", models.PositiveSmallIntegerField(default=0, verbose_name="days")),
+                (
+                    "business_days",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Count only working days (Monday to Friday, public holidays excluded).",
+                        verbose_name="business days",
+                    ),
+                ),
+                (
+                    "deposit_percent",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=5,
+                        null=True,
+                        verbose_name="deposit (%)",
+                    ),
+                ),
+                (
+                    "count",
+                    models.PositiveSmallIntegerField(
+                        default=0, verbose_name="number of installments"
+                    ),
+                ),
+                (
+                    "every_months",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "1"), (2, "2")],
+                        default=1,
+                        verbose_name="months between installments",
+                    ),
+                ),
+                (
+                    "custom",
+                    models.JSONField(blank=True, default=list, verbose_name="custom schedule"),
+                ),
+                (
+                    "discount_percent",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=5,
+                        null=True,
+                        verbose_name="early-payment discount (%)",
+                    ),
+                ),
+                (
+                    "discount_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="discount if paid within (days)"
+                    ),
+                ),
+                (
+                    "agreed_45_eom",
+                    models.BooleanField(
+                        default=False,
+                        help_text="French law allows 45 days end of month only when the contract says so.",
+                        verbose_name="45 days end of month expressly agreed in the contract",
+                    ),
+                ),
+                (
+                    "is_default",
+                    models.BooleanField(default=False, verbose_name="default for the organisation"),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="payment_terms",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payment terms',
-                'verbose_name_plural': 'payment terms',
-                'ordering': ['name'],
+                "verbose_name": "payment terms",
+                "verbose_name_plural": "payment terms",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='RecurringInvoice',
+            name="RecurringInvoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('lines', models.JSONField(default=list, verbose_name='lines')),
-                ('currency', models.CharField(default='EUR', max_length=3, verbose_name='currency')),
-                ('frequency', models.CharField(choices=[('monthly', 'Monthly'), ('quarterly', 'Quarterly'), ('yearly', 'Yearly')], default='monthly', max_length=10, verbose_name='frequency')),
-                ('next_date', models.DateField(verbose_name='next invoice date')),
-                ('end_date', models.DateField(blank=True, null=True, verbose_name='last invoice date')),
-                ('send', models.BooleanField(default=True, verbose_name='send by email when issued')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('last_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recurring_invoices', to='ledger.client', verbose_name='client')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recurring_invoices', to='organisations.organisation')),
-                ('terms_template', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='invoicing.paymenttermstemplate', verbose_name='payment terms')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("lines", models.JSONField(default=list, verbose_name="lines")),
+                (
+                    "currency",
+                    models.CharField(default="EUR", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "frequency",
+                    models.CharField(
+                        choices=[
+                            ("monthly", "Monthly"),
+                            ("quarterly", "Quarterly"),
+                            ("yearly", "Yearly"),
+                        ],
+                        default="monthly",
+                        max_length=10,
+                        verbose_name="frequency",
+                    ),
+                ),
+                ("next_date", models.DateField(verbose_name="next invoice date")),
+                (
+                    "end_date",
+                    models.DateField(blank=True, null=True, verbose_name="last invoice date"),
+                ),
+                (
+                    "send",
+                    models.BooleanField(default=True, verbose_name="send by email when issued"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("last_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recurring_invoices",
+                        to="ledger.client",
+                        verbose_name="client",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recurring_invoices",
+                        to="organisations.organisation",
+                    ),
+                ),
+                (
+                    "terms_template",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="invoicing.paymenttermstemplate",
+                        verbose_name="payment terms",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recurring invoice',
-                'verbose_name_plural': 'recurring invoices',
-                'ordering': ['next_date', 'id'],
+                "verbose_name": "recurring invoice",
+                "verbose_name_plural": "recurring invoices",
+                "ordering": ["next_date", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='paymenttermstemplate',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('organisation',), name='terms_one_default_per_org'),
+            model_name="paymenttermstemplate",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)),
+                fields=("organisation",),
+                name="terms_one_default_per_org",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymenttermstemplate',
-            constraint=models.UniqueConstraint(fields=('organisation', 'name'), name='terms_unique_name'),
+            model_name="paymenttermstemplate",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "name"), name="terms_unique_name"
+            ),
         ),
         migrations.AddIndex(
-            model_name='recurringinvoice',
-            index=models.Index(condition=models.Q(('active', True)), fields=['next_date'], name='recurring_due'),
+            model_name="recurringinvoice",
+            index=models.Index(
+                condition=models.Q(("active", True)), fields=["next_date"], name="recurring_due"
+            ),
         ),
     ]

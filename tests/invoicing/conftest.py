@@ -1,0 +1,96 @@
+"""An organisation and clients complete enough for lawful French invoices."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+JAN_15 = date(2026, 1, 15)
+
+
+@pytest.fixture
+def lawful_org(org):
+    org.address_line1 = "12 rue de la Paix"
+    org.postcode = "75002"
+    org.city = "Paris"
+    org.vat_number = "FR44732829320"
+    org.share_capital = Decimal("10000")
+    org.rcs_city = "Paris"
+    org.email = "compta@atelier-durand.fr"
+    org.iban = "FR7630006000011234567890189"
+    org.bic = "AGRIFRPP"
+    org.save()
+    return org
+
+
+@pytest.fixture
+def acme(lawful_org):
+    from relance.ledger.models import Client, Contact, ContactRole
+
+    client = Client.objects.create(
+        organisation=lawful_org,
+        name="ACME Industries",
+        siren="552100554",
+        address_line1="3 quai Rambaud",
+        postcode="69002",
+        city="Lyon",
+        language="fr",
+    )
+    Contact.objects.create(
+        organisation=lawful_org,
+        client=client,
+        first_name="Claire",
+        last_name="Martin",
+        role=ContactRole.BILLING,
+        email="factures@acme.example",
+    )
+    return client
+
+
+@pytest.fixture
+def consumer(lawful_org):
+    from relance.ledger.models import Client, ClientKind, Contact, ContactRole
+
+    client = Client.objects.create(
+        organisation=lawful_org,
+        kind=ClientKind.INDIVIDUAL,
+        name="Jeanne Petit",
+        address_line1="8 rue des Lilas",
+        postcode="33000",
+        city="Bordeaux",
+        language="en",
+    )
+    Contact.objects.create(
+        organisation=lawful_org,
+        client=client,
+        first_name="Jeanne",
+        last_name="Petit",
+        role=ContactRole.BILLING,
+        email="jeanne@example.org",
+    )
+    return client
+
+
+@pytest.fixture
+def net30(lawful_org):
+    from relance.invoicing.models import PaymentTermsTemplate
+
+    return PaymentTermsTemplate.objects.create(
+        organisation=lawful_org, name="30 jours", kind="net", days=30, is_default=True
+    )
+
+
+@pytest.fixture
+def draft():
+    """draft(client, lines=[(description, qty, price, vat)], **fields) -> a draft invoice."""
+    from relance.ledger.issuing import create_draft
+
+    def make(client, lines=None, **fields):
+        fields.setdefault("issue_date", JAN_15)
+        return create_draft(
+            client=client,
+            lines=lines or [("Design", Decimal(1), Decimal("1000.00"), Decimal(20))],
+            **fields,
+        )
+
+    return make
