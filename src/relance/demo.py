@@ -588,7 +588,8 @@ def payment_terms(reg: Register) -> dict[str, PaymentTermsTemplate]:
             deposit_percent=Decimal(30), days=30,
         ),
         "three": PaymentTermsTemplate(
-            organisation=org, name="Paiement en 3 fois", kind="installments", count=3, days=0
+            organisation=org, name="Paiement en 3 fois (particuliers)", kind="installments",
+            count=3, days=0,
         ),
     }  # fmt: skip
     PaymentTermsTemplate.objects.bulk_create(templates.values())

@@ -128,3 +128,9 @@ def test_a_draft_is_checked_without_its_number():
 def test_sellers_outside_france_are_not_asked_for_french_ids():
     seller = replace(SELLER, siren="", legal_form="", share_capital=None, rcs_city="")
     assert missing(invoice(seller=seller), seller_country="BE") == []
+
+
+def test_a_business_client_outside_the_eu_needs_no_vat_number():
+    london = PostalAddress(("41 Clerkenwell Road",), "EC1M 5RS", "London", "GB")
+    client = replace(BUYER, address=london, siren="")
+    assert missing(invoice(buyer=client), seller_country="FR") == []

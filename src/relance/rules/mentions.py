@@ -29,6 +29,7 @@ from relance.einvoice.document import (
     Document,
     Party,
 )
+from relance.rules.law import EU_MEMBERS
 
 __all__ = ["COMPANY_FORMS", "MENTIONS", "missing"]
 
@@ -111,7 +112,8 @@ def _buyer(document: Document, seller_country: str) -> list[str]:
         if buyer.address.country in ("", "FR"):
             if not (buyer.siren or buyer.siret):
                 out.append("buyer_siren")
-        elif not buyer.vat_number and buyer.address.country != "FR":
+        elif not buyer.vat_number and buyer.address.country in EU_MEMBERS:
+            # Outside the EU the client's own id is printed only if it gave one.
             out.append("buyer_vat_number")
     categories = {line.vat_category for line in document.lines}
     if categories & _NEEDS_BUYER_VAT and not buyer.vat_number and "buyer_vat_number" not in out:
