@@ -184,7 +184,8 @@ FAILS_ON_SOME = """<xsl:stylesheet version="2.0" xmlns:xsl="http://www.w3.org/19
     <xsl:if test="/boom"><xsl:message terminate="yes">boom</xsl:message></xsl:if>
     <svrl:schematron-output>
       <svrl:fired-rule context="/"/>
-      <svrl:failed-assert id="X-1" location="/ok"><svrl:text>no flag</svrl:text></svrl:failed-assert>
+      <svrl:failed-assert id="X-1" location="/ok"><svrl:text>no flag</svrl:text>
+      </svrl:failed-assert>
       <svrl:failed-assert id="X-2" flag="warning" location="/ok"><svrl:text>mind</svrl:text>
       </svrl:failed-assert>
     </svrl:schematron-output>
