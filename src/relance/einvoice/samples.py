@@ -256,15 +256,17 @@ TERMS_TEXT = {
 }
 
 
+# One line to be: description, quantity, unit price, VAT rate, VAT category, unit code.
+SpecLine = tuple[str, Decimal, Decimal, Decimal, str, str]
+
+
 @dataclass
 class _Spec:
     """What a scenario decides; ``_assemble`` turns it into a Document."""
 
     seller: Party
     buyer: Party
-    lines: list[
-        tuple[str, Decimal, Decimal, Decimal, str, str]
-    ]  # text, qty, price, rate, cat, unit
+    lines: list[SpecLine]
     currency: str = "EUR"
     language: str = "fr"
     client_kind: str = "b2b"
@@ -293,25 +295,23 @@ def _cents(rng: random.Random, low: int, high: int) -> Decimal:
     return D(rng.randint(low, high)) / 100
 
 
-def _pick_lines(
-    rng: random.Random, catalogue, count: int, currency: str = "EUR"
-) -> list[tuple[str, Decimal, Decimal, Decimal, str, str]]:
+def _pick_lines(rng: random.Random, catalogue, count: int, currency: str = "EUR") -> list[SpecLine]:
     lines = []
     for text, unit, low, high, rate in rng.sample(catalogue, count):
         price = _cents(rng, low, high)
         if unit == "E48":  # a word count at a few cents a word
-            quantity, price = D(rng.randint(800, 4000)), D(rng.randint(low, high)) / 100
+            quantity = D(rng.randint(800, 4000))
         elif unit in ("HUR", "DAY", "KGM"):
             quantity = D(rng.randint(2, 40)) / 2  # halves: 1.5 h, 2.5 kg
         else:
             quantity = D(rng.randint(1, 6))
         if currency == "JPY":
-            price = (price * 160).quantize(D("1"))
+            price = round_money(price * 160, currency)
         lines.append((text, quantity, price, D(rate), VAT_STANDARD, unit))
     return lines
 
 
-def _zero_rated(lines, category: str):
+def _zero_rated(lines: list[SpecLine], category: str) -> list[SpecLine]:
     return [(text, qty, price, ZERO, category, unit) for text, qty, price, _, _, unit in lines]
 
 
