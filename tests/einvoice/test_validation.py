@@ -267,3 +267,14 @@ def test_one_child_process_for_a_batch_and_per_document_saxon_errors(tmp_path, m
 
 def test_an_empty_batch_runs_nothing(tmp_path):
     assert validate_many([], artefacts=fake_artefacts(tmp_path, EMPTY)) == []
+
+
+def test_a_doctype_is_refused_before_saxon_sees_it(tmp_path, monkeypatch):
+    def no_child(*args, **kwargs):
+        raise AssertionError("Saxon must not read a document with a DOCTYPE")
+
+    monkeypatch.setattr(validation.subprocess, "Popen", no_child)
+    xxe = b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>'
+    report = validate(xxe, artefacts=fake_artefacts(tmp_path, FAILS_ON_SOME))
+    assert not report.ok
+    assert report.problem == "a DOCTYPE is not allowed in an e-invoice"

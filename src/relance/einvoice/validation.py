@@ -125,7 +125,8 @@ def validate_many(
             f"EN 16931 schematron not found at {xslt}; pass the artefacts directory "
             f"or set {ARTEFACTS_ENV}"
         )
-    well_formed = [i for i, xml in enumerate(xmls) if _parses(xml)]
+    refusals = [_refusal(xml) for xml in xmls]
+    well_formed = [i for i, refusal in enumerate(refusals) if not refusal]
     with _SchematronRun(xslt, [xmls[i] for i in well_formed]) as run:
         schema_errors = [xsd_errors(xml, profile) for xml in xmls]  # while Saxon works
         outcomes = run.results()
@@ -134,7 +135,7 @@ def validate_many(
     for index, errors in enumerate(schema_errors):
         outcome = by_index.get(index)
         if outcome is None:
-            reports.append(ValidationReport(errors, problem="not well-formed XML"))
+            reports.append(ValidationReport(errors, problem=refusals[index]))
         else:
             reports.append(_report(errors, *outcome))
     return reports
@@ -176,12 +177,17 @@ def xsd_errors(xml: bytes, profile: str = "en16931") -> tuple[str, ...]:
     return tuple(f"line {e.line}: {e.message}" for e in schema.error_log)
 
 
-def _parses(xml: bytes) -> bool:
+def _refusal(xml: bytes) -> str:
+    """Why Saxon will not be shown ``xml`` (empty when it may be)."""
     try:
-        etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False))
+        tree = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False))
     except etree.XMLSyntaxError:
-        return False
-    return True
+        return "not well-formed XML"
+    # Saxon's parser would follow a DOCTYPE's external entities: an e-invoice
+    # has no business declaring any (CII and its XSDs use none).
+    if tree.getroottree().docinfo.doctype:
+        return "a DOCTYPE is not allowed in an e-invoice"
+    return ""
 
 
 # The schematron ---------------------------------------------------------------
