@@ -459,6 +459,7 @@ def test_text_with_markup_characters_survives_and_long_descriptions_get_a_short_
         ({"lines": ()}, "at least one line"),
         ({"vat_breakdown": ()}, "VAT breakdown"),
         ({"total_vat": D("25.505")}, "more decimals than EUR allows"),
+        ({"allowance_total": D("10.00")}, "document-level allowances and charges"),
     ],
 )
 def test_documents_that_cannot_be_an_invoice_get_a_clear_error(changes, message):

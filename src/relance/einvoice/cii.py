@@ -96,11 +96,10 @@ def _check(document: Document) -> None:
         raise CiiError("an invoice needs at least one line (BR-16)")
     if not document.vat_breakdown:
         raise CiiError("an invoice needs a VAT breakdown (BR-CO-18)")
-    for name in ("allowance_total", "charge_total"):
+    if document.allowance_total or document.charge_total:
         # Document-level allowances and charges (BG-20/21) need a VAT category
         # each, which the document does not carry: refuse rather than guess.
-        if getattr(document, name, ZERO):
-            raise CiiError(f"document-level {name.split('_')[0]}s cannot be written yet")
+        raise CiiError("document-level allowances and charges cannot be written")
 
 
 def _amount(value: Decimal, currency: str) -> str:
@@ -343,6 +342,8 @@ class _Writer:
             self.el(node, tag, text)
         if address.city:
             self.el(node, "ram:CityName", address.city)
+        # The country is required (BR-09, BR-11); relance's parties are French
+        # unless their address says otherwise.
         self.el(node, "ram:CountryID", address.country or "FR")
 
     # Delivery ---------------------------------------------------------------
