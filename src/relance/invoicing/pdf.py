@@ -287,7 +287,12 @@ def _totals(document: Document) -> list[tuple[str, str, bool]]:
     rows += [
         (_("Total excl. VAT"), formats.money(document.total_net, currency), False),
         (_("VAT"), formats.money(document.total_vat, currency), False),
-        (_("Total incl. VAT"), formats.money(document.total_gross, currency), False),
+        # What a credit note is worth is its total; an invoice's is what is left to pay.
+        (
+            _("Total incl. VAT"),
+            formats.money(document.total_gross, currency),
+            document.is_credit_note,
+        ),
     ]
     if document.amount_prepaid:
         rows.append((_("Already paid"), formats.money(document.amount_prepaid, currency), False))
