@@ -14,6 +14,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, reverse
 
+from relance.imports import batches
+from relance.imports import urls as import_urls
 from relance.ledger import settlement
 from relance.ledger.models import Activity, Attachment, Contact, Invoice, Payment
 from relance.web import urls as web_urls
@@ -28,11 +30,14 @@ PK_KIND = {
     "attachment_upload": "invoice", "invoice_payment_create": "invoice",
     "attachment_download": "attachment",
     "payment_detail": "payment",
+    "import_mapping": "batch", "import_preview": "batch", "import_confirm": "batch",
+    "import_result": "batch",
 }  # fmt: skip
 
 
 def pk_patterns() -> list[URLPattern]:
-    return [p for p in web_urls.urlpatterns if "<int:pk>" in str(p.pattern)]
+    patterns = [*web_urls.urlpatterns, *import_urls.urlpatterns]
+    return [p for p in patterns if "<int:pk>" in str(p.pattern)]
 
 
 @pytest.fixture
@@ -54,7 +59,9 @@ def alices_things(alice, client_acme, make_invoice):
         date=date(2026, 2, 10),
         shares=[settlement.Share(invoice, Decimal("40.00"))],
     )
+    batch = batches.start(client_acme.organisation, "csv", [("f.csv", b"Number,Client\nF1,A\n")])
     return {
+        "batch": batch,
         "client": client_acme,
         "contact": contact,
         "invoice": invoice,
