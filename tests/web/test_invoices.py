@@ -55,6 +55,7 @@ def editor_data(client_obj, lines, installments=(), **header):
         "issue_date": "2026-03-10",
         "due_date": "2026-04-09",
         "currency": "EUR",
+        "operation_category": "services",
         "purchase_order": "",
         "notes": "",
         "lines-TOTAL_FORMS": str(len(lines) + 1),

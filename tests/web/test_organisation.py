@@ -13,7 +13,7 @@ def _data(org: Organisation, **changes: str) -> dict[str, str]:
         "postcode": "69001", "city": "Lyon", "country": "fr", "email": "compta@example.com",
         "phone": "04 78 00 00 00", "website": "", "iban": "", "bic": "", "currency": "EUR",
         "time_zone": "Europe/Paris", "locale": "fr", "invoice_prefix": "F",
-        "credit_note_prefix": "AV",
+        "credit_note_prefix": "AV", "operation_category": "services",
     }  # fmt: skip
     return data | changes
 

@@ -16,6 +16,7 @@ from django.urls import URLPattern, reverse
 
 from relance.imports import batches
 from relance.imports import urls as import_urls
+from relance.invoicing.models import PaymentTermsTemplate, RecurringInvoice
 from relance.ledger import settlement
 from relance.ledger.models import Activity, Attachment, Contact, Invoice, Payment
 from relance.web import urls as web_urls
@@ -32,6 +33,9 @@ PK_KIND = {
     "payment_detail": "payment",
     "import_mapping": "batch", "import_preview": "batch", "import_confirm": "batch",
     "import_result": "batch",
+    "invoice_pdf": "invoice", "invoice_send": "invoice", "invoice_send_later": "invoice",
+    "terms_edit": "terms", "terms_delete": "terms", "terms_default": "terms",
+    "recurring_edit": "recurring", "recurring_pause": "recurring", "recurring_resume": "recurring",
 }  # fmt: skip
 
 
@@ -60,7 +64,20 @@ def alices_things(alice, client_acme, make_invoice):
         shares=[settlement.Share(invoice, Decimal("40.00"))],
     )
     batch = batches.start(client_acme.organisation, "csv", [("f.csv", b"Number,Client\nF1,A\n")])
+    terms = PaymentTermsTemplate.objects.create(
+        organisation=client_acme.organisation, name="30 jours", kind="net", days=30
+    )
+    recurring = RecurringInvoice.objects.create(
+        organisation=client_acme.organisation,
+        client=client_acme,
+        name="Maintenance",
+        lines=[{"description": "Upkeep", "quantity": "1", "unit_price": "500", "vat_rate": "20"}],
+        next_date=date(2026, 3, 1),
+        terms_template=terms,
+    )
     return {
+        "terms": terms,
+        "recurring": recurring,
         "batch": batch,
         "client": client_acme,
         "contact": contact,
@@ -84,6 +101,8 @@ def _snapshot():
         Contact.objects.count(),
         Attachment.objects.count(),
         list(Invoice.objects.order_by("pk").values_list("status", "balance", "number")),
+        list(PaymentTermsTemplate.objects.order_by("pk").values_list("name", "is_default")),
+        list(RecurringInvoice.objects.order_by("pk").values_list("name", "active", "next_date")),
     )
 
 

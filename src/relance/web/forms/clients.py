@@ -10,6 +10,7 @@ from django import forms
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from relance.invoicing.models import PaymentTermsTemplate
 from relance.ledger.models import Client, ClientKind, ClientStatus, Contact, Tag
 from relance.organisations.models import TIME_ZONE_CHOICES
 
@@ -97,6 +98,7 @@ class ClientForm(forms.ModelForm):
             "time_zone",
             "cycle_months",
             "cycle_day",
+            "payment_terms",
             "status",
             "notes",
         ]
@@ -118,7 +120,7 @@ class ClientForm(forms.ModelForm):
         "delivery_city",
         "delivery_country",
     )
-    HABITS = ("language", "time_zone", "cycle_months", "cycle_day")
+    HABITS = ("language", "time_zone", "cycle_months", "cycle_day", "payment_terms")
     FOLLOW_UP = ("status", "tag_names", "notes")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -129,6 +131,13 @@ class ClientForm(forms.ModelForm):
             choices.insert(0, (zone, zone))  # keep a zone set elsewhere (e.g. "UTC")
         self.fields["time_zone"] = forms.ChoiceField(
             label=self.fields["time_zone"].label, choices=choices
+        )
+        terms = self.fields["payment_terms"]
+        organisation = self.instance.organisation if self.instance.organisation_id else None
+        terms.queryset = PaymentTermsTemplate.objects.for_org(organisation)
+        terms.empty_label = _("The organisation's default terms")
+        terms.help_text = _(
+            "Printed on every invoice to this client, unless a draft chooses others."
         )
         if self.instance.pk and not self.is_bound:
             self.initial["tag_names"] = ", ".join(t.name for t in self.instance.tags.all())

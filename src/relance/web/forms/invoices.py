@@ -19,7 +19,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from relance.invoicing.models import PaymentTermsTemplate
 from relance.ledger.models import Client, InvoiceKind, InvoiceStatus
+from relance.ledger.models.invoices import OperationCategory, VatCategory
 from relance.organisations.models import CURRENCY_CHOICES
 from relance.rules import aging
 from relance.rules.money import D, MoneyError, exponent, has_sub_minor_digits
@@ -170,8 +172,35 @@ class InvoiceForm(forms.Form):
         required=False,
         help_text=_("Leave empty to use the day the invoice is issued."),
     )
-    due_date = date_field(label=_("Due date"))
+    terms_template = forms.ModelChoiceField(
+        label=_("Payment terms"),
+        queryset=PaymentTermsTemplate.objects.none(),
+        required=False,
+        empty_label=_("The client's or the organisation's default terms"),
+    )
+    due_date = date_field(
+        label=_("Due date"),
+        required=False,
+        help_text=_("Leave empty: the payment terms give it when the invoice is issued."),
+    )
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
+    operation_category = forms.ChoiceField(
+        label=_("Operation"), choices=OperationCategory.choices, initial=OperationCategory.SERVICES
+    )
+    delivery_date = date_field(
+        label=_("Date of delivery or service"),
+        required=False,
+        help_text=_("Only when it differs from the issue date."),
+    )
+    vat_exemption_reason = forms.CharField(
+        label=_("VAT exemption mention"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "For lines without VAT, e.g. TVA non applicable, art. 293 B du CGI. "
+            "Empty: the organisation's mention."
+        ),
+    )
     purchase_order = forms.CharField(
         label=_("Purchase order number"), max_length=50, required=False
     )
@@ -182,15 +211,28 @@ class InvoiceForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args: Any, clients: QuerySet[Client], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        clients: QuerySet[Client],
+        terms: QuerySet[PaymentTermsTemplate] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
+        if terms is not None:
+            self.fields["terms_template"].queryset = terms
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         issued, due = data.get("issue_date"), data.get("due_date")
         if issued and due and due < issued:
             self.add_error("due_date", _("The due date cannot be before the issue date."))
+        if due and data.get("terms_template"):
+            self.add_error(
+                "due_date",
+                _("Choose payment terms or a due date, not both: the terms give the due date."),
+            )
         return data
 
 
@@ -207,6 +249,8 @@ class RowForm(forms.Form):
 
 class LineForm(RowForm):
     row_fields = ("description", "unit_price")
+    # The recurring-invoice editor has no VAT category: its lines are standard-rated.
+    with_category = True
 
     description = forms.CharField(label=_("Description"), max_length=500)
     quantity = DecimalText(
@@ -224,9 +268,26 @@ class LineForm(RowForm):
             attrs={"inputmode": "decimal", "list": "vat-rates", "autocomplete": "off"}
         ),
     )
+    vat_category = forms.ChoiceField(
+        label=_("VAT category"),
+        choices=VatCategory.choices,
+        initial=VatCategory.STANDARD,
+        required=False,  # a row posted without it is standard-rated
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.with_category:
+            del self.fields["vat_category"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        category, rate = data.get("vat_category"), data.get("vat_rate")
+        if category and category != VatCategory.STANDARD and rate:
+            self.add_error(
+                "vat_rate",
+                _("A line exempt from VAT or outside its scope has a VAT rate of 0."),
+            )
         quantity, price = data.get("quantity"), data.get("unit_price")
         if quantity is not None and price is not None:
             if quantity * price < 0:
@@ -241,6 +302,14 @@ class LineForm(RowForm):
     def as_tuple(self) -> tuple[str, Decimal, Decimal, Decimal]:
         data = self.cleaned_data
         return (data["description"], data["quantity"], data["unit_price"], data["vat_rate"])
+
+    @property
+    def category(self) -> str:
+        return self.cleaned_data.get("vat_category") or VatCategory.STANDARD
+
+
+class PlainLineForm(LineForm):
+    with_category = False
 
 
 class InstallmentForm(RowForm):
@@ -260,6 +329,7 @@ class RowFormSet(forms.BaseFormSet):
 
 
 LineFormSet = forms.formset_factory(LineForm, formset=RowFormSet, extra=0, max_num=200)
+PlainLineFormSet = forms.formset_factory(PlainLineForm, formset=RowFormSet, extra=0, max_num=200)
 InstallmentFormSet = forms.formset_factory(InstallmentForm, formset=RowFormSet, extra=0, max_num=60)
 
 
@@ -270,6 +340,7 @@ def line_initial(lines: Any) -> list[dict[str, str]]:
             "quantity": plain(line.quantity),
             "unit_price": plain(line.unit_price),
             "vat_rate": plain(line.vat_rate),
+            "vat_category": line.vat_category,
         }
         for line in lines
     ]
@@ -294,6 +365,7 @@ class InvoiceEditor:
         data: Any = None,
         *,
         clients: QuerySet[Client],
+        terms: QuerySet[PaymentTermsTemplate] | None = None,
         initial: dict[str, Any] | None = None,
         lines: list[dict[str, str]] = (),  # type: ignore[assignment]
         installments: list[dict[str, Any]] = (),  # type: ignore[assignment]
@@ -309,14 +381,14 @@ class InvoiceEditor:
                     count = 0
                 data["lines-TOTAL_FORMS"] = str(min(count, 197) + 3)
             return cls(
-                InvoiceForm(data, clients=clients),
+                InvoiceForm(data, clients=clients, terms=terms),
                 LineFormSet(data, prefix="lines"),
                 InstallmentFormSet(data, prefix="installments"),
             )
         line_rows = list(lines) + [{}] * blank_lines
         schedule = list(installments) + [{}] * blank_installments
         return cls(
-            InvoiceForm(initial=initial, clients=clients),
+            InvoiceForm(initial=initial, clients=clients, terms=terms),
             LineFormSet(initial=line_rows, prefix="lines"),
             InstallmentFormSet(initial=schedule, prefix="installments"),
         )
@@ -354,6 +426,14 @@ class InvoiceEditor:
             check_decimals(form, "amount", form.cleaned_data.get("amount"), currency)
         if any(form.errors for form in rows):
             return False
+        if rows and self.form.cleaned_data.get("terms_template"):
+            self.installments._non_form_errors.append(
+                _(
+                    "The chosen payment terms make their own schedule: clear the installments "
+                    "or the payment terms."
+                )
+            )
+            return False
         scheduled = sum((form.cleaned_data["amount"] for form in rows), Decimal(0))
         if rows and scheduled != total:
             self.installments._non_form_errors.append(
@@ -368,11 +448,31 @@ class InvoiceEditor:
 
     def header(self) -> dict[str, Any]:
         data = self.form.cleaned_data
-        names = ("issue_date", "due_date", "currency", "purchase_order", "notes")
-        return {name: data[name] for name in names}
+        names = (
+            "issue_date",
+            "due_date",
+            "currency",
+            "purchase_order",
+            "notes",
+            "terms_template",
+            "operation_category",
+            "delivery_date",
+            "vat_exemption_reason",
+        )
+        header = {name: data[name] for name in names}
+        schedule = self.schedule()
+        if header["due_date"] is None and schedule:
+            # A schedule typed by hand ends on the due date; default terms would replace it.
+            header["due_date"] = max(due for due, _amount in schedule)
+        header["vat_exemption_reason"] = header["vat_exemption_reason"].strip()
+        return header
 
     def line_tuples(self) -> list[tuple[str, Decimal, Decimal, Decimal]]:
         return [form.as_tuple() for form in self.lines.filled()]  # type: ignore[attr-defined]
+
+    def categories(self) -> list[str]:
+        """Each filled line's VAT category, in the order of ``line_tuples``."""
+        return [form.category for form in self.lines.filled()]  # type: ignore[attr-defined]
 
     def schedule(self) -> list[tuple[date, Decimal]]:
         return [
@@ -403,6 +503,57 @@ class CreditNoteForm(forms.Form):
         ],
         initial=FULL,
     )
+
+
+# Issuing and sending ------------------------------------------------------------
+
+
+class IssueForm(forms.Form):
+    SEND, LATER, KEEP = "send", "later", "none"
+
+    mode = forms.ChoiceField(
+        label=_("Issue"),
+        widget=forms.RadioSelect,
+        choices=[
+            (SEND, _("Issue and send by email")),
+            (LATER, _("Issue, send later on")),
+            (KEEP, _("Issue without sending")),
+        ],
+        initial=SEND,
+        required=False,  # the default: issue and send
+    )
+    send_on = date_field(label=_("Send on"), required=False)
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_mode(self) -> str:
+        return self.cleaned_data.get("mode") or self.SEND
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("mode") == self.LATER:
+            on = data.get("send_on")
+            if on is None:
+                self.add_error("send_on", _("Give the day to send the invoice."))
+            elif on < self.today:
+                self.add_error("send_on", _("Choose today or a later day."))
+        return data
+
+
+class SendLaterForm(forms.Form):
+    send_on = date_field(label=_("Send on"))
+
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_send_on(self) -> date:
+        on: date = self.cleaned_data["send_on"]
+        if on < self.today:
+            raise ValidationError(_("Choose today or a later day."))
+        return on
 
 
 class WriteOffForm(forms.Form):

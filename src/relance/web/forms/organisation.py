@@ -14,7 +14,8 @@ class OrganisationForm(forms.ModelForm):
             "legal_name", "trade_name", "legal_form", "share_capital", "siren", "siret",
             "vat_number", "rcs_city", "address_line1", "address_line2", "postcode", "city",
             "country", "email", "phone", "website", "iban", "bic", "currency", "time_zone",
-            "locale", "logo", "invoice_prefix", "credit_note_prefix",
+            "locale", "logo", "operation_category", "vat_on_debits", "vat_exemption_reason",
+            "invoice_prefix", "credit_note_prefix",
         ]  # fmt: skip
         widgets = {"time_zone": forms.TextInput(attrs={"list": "time-zones"})}
 

@@ -3,9 +3,10 @@ editor, issuing, credit notes, write-offs, attachments and notes."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import unicodedata
-from datetime import timedelta
+from datetime import date
 from typing import Any
 
 from babel.numbers import format_currency
@@ -16,10 +17,24 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.text import get_valid_filename
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
+from relance import formats
+from relance.einvoice.facturx import FacturXError
+from relance.invoicing import pdf, wording
+from relance.invoicing import render as rendering
+from relance.invoicing.issuing import MissingMentions, issue_credit_note, issue_invoice
+from relance.invoicing.models import PaymentTermsTemplate
+from relance.invoicing.sending import SendError, send_invoice, send_later
+from relance.invoicing.snapshot import (
+    billing_contacts,
+    build_document,
+    pure_terms,
+)
 from relance.ledger import issuing
 from relance.ledger.issuing import IssueError
 from relance.ledger.models import (
@@ -29,9 +44,12 @@ from relance.ledger.models import (
     Attachment,
     Client,
     Invoice,
+    InvoiceLine,
 )
+from relance.ledger.models.invoices import InvoiceSource, VatCategory
 from relance.ledger.models.timeline import record
 from relance.rules import aging
+from relance.rules import terms as term_rules
 from relance.web.access import get_scoped_or_404, member_view, scoped, writer_view
 from relance.web.forms.invoices import (
     SORTS,
@@ -40,7 +58,9 @@ from relance.web.forms.invoices import (
     CreditNoteForm,
     InvoiceEditor,
     InvoiceFilterForm,
-    LineFormSet,
+    IssueForm,
+    PlainLineFormSet,
+    SendLaterForm,
     WriteOffForm,
     installment_initial,
     line_initial,
@@ -48,7 +68,6 @@ from relance.web.forms.invoices import (
 from relance.web.forms.timeline import ActivityForm
 
 PAGE_SIZE = 50
-DEFAULT_TERMS = timedelta(days=30)  # the legal default between businesses (L441-10)
 MAX_ID_DIGITS = 18  # larger ids cannot exist (BIGINT) and would fail as SQL parameters
 
 
@@ -216,6 +235,85 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 # A document's page ----------------------------------------------------------------
 
 
+def default_terms(request: HttpRequest, client: Client | None) -> dict[str, Any]:
+    """The terms a draft without its own gets: the client's, else the organisation's."""
+    if client is not None and client.payment_terms_id:
+        return {"template": client.payment_terms, "whose": "client"}
+    template = scoped(request, PaymentTermsTemplate).filter(is_default=True).first()
+    return {"template": template, "whose": "organisation"}
+
+
+def mid_month_hint(issue_date: date) -> date | None:
+    """The seeds' advice: an invoice issued after the 15th is better dated the next 15th."""
+    if issue_date.day <= 15:
+        return None
+    return term_rules.suggest_mid_month_issue_date(issue_date)
+
+
+def _draft_terms(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
+    """What a draft will say about payment when it is issued today."""
+    today = request.organisation.today()
+    if invoice.terms_template_id:
+        info = {"template": invoice.terms_template, "whose": "invoice"}
+    elif invoice.due_date is not None:
+        return {"template": None, "whose": "due_date", "due": invoice.due_date}
+    else:
+        info = default_terms(request, invoice.client)
+    template = info["template"]
+    if template is not None:
+        on = invoice.issue_date or today
+        try:
+            info["due"] = term_rules.due_date(
+                pure_terms(template.as_dict(), on, request.organisation.country), on
+            )
+        except ValueError:
+            info["due"] = None
+    return info
+
+
+def missing_mention_links(invoice: Invoice, codes: list[str]) -> list[dict[str, str]]:
+    """Each missing mention with the page where it is fixed."""
+    seller = {
+        "seller_name": "legal_name", "seller_address": "address_line1", "seller_siren": "siren",
+        "seller_vat_number": "vat_number", "seller_legal_form": "legal_form",
+        "seller_share_capital": "share_capital", "seller_rcs": "rcs_city",
+    }  # fmt: skip
+    buyer = {
+        "buyer_name": "name", "buyer_address": "address_line1", "buyer_siren": "siren",
+        "buyer_vat_number": "vat_number",
+    }  # fmt: skip
+    draft = {
+        "issue_date": "id_issue_date", "due_date": "id_due_date", "lines": "lines-title",
+        "line_description": "lines-title", "operation_category": "id_operation_category",
+        "vat_exemption_reason": "id_vat_exemption_reason",
+    }  # fmt: skip
+    rows = []
+    for code in codes:
+        row = {"label": str(wording.MENTION_LABELS.get(code, code)), "url": "", "place": ""}
+        if code in seller:
+            row["url"] = f"{reverse('organisation_settings')}#id_{seller[code]}"
+            row["place"] = _("Organisation settings")
+        elif code in buyer:
+            row["url"] = f"{reverse('client_edit', args=[invoice.client_id])}#id_{buyer[code]}"
+            row["place"] = _("Edit the client")
+        elif code in draft and invoice.is_draft:
+            row["url"] = f"{reverse('invoice_edit', args=[invoice.pk])}#{draft[code]}"
+            row["place"] = _("Edit the draft")
+        rows.append(row)
+    return rows
+
+
+def _sending_context(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
+    today = request.organisation.today()
+    recipients = [c.email for c in billing_contacts(invoice.client)]
+    mode = IssueForm.SEND if recipients else IssueForm.KEEP
+    return {
+        "recipients": recipients,
+        "issue_form": IssueForm(initial={"mode": mode, "send_on": today}, today=today),
+        "send_later_form": SendLaterForm(initial={"send_on": today}, today=today),
+    }
+
+
 def _detail_context(request: HttpRequest, invoice: Invoice, **forms: Any) -> dict[str, Any]:
     today = request.organisation.today()
     _mark_lateness([invoice], today)
@@ -244,7 +342,14 @@ def _detail_context(request: HttpRequest, invoice: Invoice, **forms: Any) -> dic
         "note_form": ActivityForm(),
         "attachment_form": AttachmentForm(),
         "write_off_form": WriteOffForm(),
+        "has_pdf": bool(invoice.pdf) or invoice.is_draft or invoice.source != InvoiceSource.IMPORT,
+        **_sending_context(request, invoice),
     }
+    if invoice.is_draft:
+        context["draft_terms"] = _draft_terms(request, invoice)
+        context["mid_month"] = mid_month_hint(invoice.issue_date or today)
+    elif not invoice.is_credit_note:
+        context["terms_text"] = wording.terms_text(invoice.terms or {}, invoice.due_date)
     context.update(forms)
     return context
 
@@ -255,17 +360,148 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "web/invoices/detail.html", _detail_context(request, invoice))
 
 
+def _send_after_issue(request: HttpRequest, invoice: Invoice, form: IssueForm) -> None:
+    mode = form.cleaned_data["mode"]
+    if mode == IssueForm.KEEP:
+        messages.success(request, _("%(doc)s issued; it was not sent.") % {"doc": invoice.number})
+        return
+    if mode == IssueForm.LATER:
+        on = form.cleaned_data["send_on"]
+        send_later(invoice, on=on, as_of=form.today, author=request.user)
+        messages.success(
+            request,
+            _("%(doc)s issued; it will be sent by email on %(day)s.")
+            % {"doc": invoice.number, "day": formats.day(on)},
+        )
+        return
+    try:
+        send_invoice(invoice, author=request.user)
+    except SendError as exc:
+        messages.warning(
+            request,
+            _("%(doc)s issued, but not sent: %(error)s") % {"doc": invoice.number, "error": exc},
+        )
+    else:
+        messages.success(request, _("%(doc)s issued and sent by email.") % {"doc": invoice.number})
+
+
 @writer_view
 def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = _get_invoice(request, pk)
     if request.method != "POST":  # after the lookup: another tenant's id is a 404
         return redirect("invoice_detail", pk=invoice.pk)
+    today = request.organisation.today()
+    form = IssueForm(request.POST, today=today)
+    if not form.is_valid():
+        context = _detail_context(request, invoice, issue_form=form)
+        return render(request, "web/invoices/detail.html", context)
     try:
-        invoice = issuing.issue(invoice, as_of=request.organisation.today(), author=request.user)
+        issued = issue_invoice(invoice, as_of=today, author=request.user)
+    except MissingMentions as exc:
+        links = missing_mention_links(invoice, exc.codes)
+        context = _detail_context(request, invoice, issue_form=form, missing_mentions=links)
+        return render(request, "web/invoices/detail.html", context)
     except IssueError as exc:
         messages.error(request, str(exc))
+        return redirect("invoice_detail", pk=invoice.pk)
+    _send_after_issue(request, issued, form)
+    return redirect("invoice_detail", pk=issued.pk)
+
+
+# The PDF and sending -----------------------------------------------------------------
+
+
+def _download_name(invoice: Invoice) -> str:
+    return f"{invoice.number.replace('/', '-')}.pdf"
+
+
+def preview_pdf(request: HttpRequest, invoice: Invoice) -> bytes:
+    """A draft as it would print if issued today, marked as a preview all over."""
+    terms = _draft_terms(request, invoice)
+    if invoice.issue_date is None:
+        invoice.issue_date = request.organisation.today()
+    if terms.get("template") is not None and terms.get("due"):
+        invoice.terms = terms["template"].as_dict()
+        invoice.due_date = terms["due"]
+    document = build_document(invoice)
+    with translation.override(document.language):
+        mark = _("DRAFT")
+        warning = _("Preview of a draft: this is not an invoice. Do not pay it.")
+    document = dataclasses.replace(document, number=mark, notes=(warning, *document.notes))
+    return pdf.render_pdf(document, logo=rendering.logo_bytes(invoice))
+
+
+@member_view
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """Issued: the archived file, exactly what was sent. A draft: a live preview."""
+    invoice = _get_invoice(request, pk)
+    if invoice.is_draft:
+        response = HttpResponse(preview_pdf(request, invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="draft-{invoice.pk}-preview.pdf"'
+        return response
+    if invoice.pdf:
+        try:
+            handle = invoice.pdf.open("rb")
+        except (FileNotFoundError, ValueError):
+            raise Http404("the archived PDF is missing") from None
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=_download_name(invoice),
+            content_type="application/pdf",
+        )
+    if invoice.source == InvoiceSource.IMPORT:
+        raise Http404("an imported invoice has no PDF of ours")
+    # Issued before PDFs were archived: its frozen content, printed now.
+    try:
+        content = rendering.facturx_pdf(invoice)
+    except FacturXError:
+        content = pdf.render_pdf(build_document(invoice), logo=rendering.logo_bytes(invoice))
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_download_name(invoice)}"'
+    return response
+
+
+@writer_view
+def invoice_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send (or resend) an issued document by email now."""
+    invoice = _get_invoice(request, pk)
+    if request.method != "POST":  # after the lookup: another tenant's id is a 404
+        return redirect("invoice_detail", pk=invoice.pk)
+    try:
+        send_invoice(invoice, author=request.user)
+    except SendError as exc:
+        messages.error(request, str(exc))
     else:
-        messages.success(request, _("%(doc)s issued.") % {"doc": invoice.number})
+        to = ", ".join(c.email for c in billing_contacts(invoice.client))
+        messages.success(request, _("%(doc)s sent to %(to)s.") % {"doc": invoice, "to": to})
+    return redirect("invoice_detail", pk=invoice.pk)
+
+
+@writer_view
+def invoice_send_later(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _get_invoice(request, pk)
+    if request.method != "POST":  # after the lookup: another tenant's id is a 404
+        return redirect("invoice_detail", pk=invoice.pk)
+    today = request.organisation.today()
+    form = SendLaterForm(request.POST, today=today)
+    if invoice.is_draft:
+        messages.error(request, _("A draft cannot be sent: issue it first."))
+    elif not form.is_valid():
+        context = _detail_context(request, invoice, send_later_form=form)
+        return render(request, "web/invoices/detail.html", context)
+    else:
+        on = form.cleaned_data["send_on"]
+        try:
+            send_later(invoice, on=on, as_of=today, author=request.user)
+        except SendError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("%(doc)s will be sent by email on %(day)s.")
+                % {"doc": invoice, "day": formats.day(on)},
+            )
     return redirect("invoice_detail", pk=invoice.pk)
 
 
@@ -377,16 +613,55 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
 # The draft editor -------------------------------------------------------------------
 
 
+def _editor_client(request: HttpRequest, editor: InvoiceEditor) -> Client | None:
+    form = editor.form
+    if form.is_bound:
+        value = str(form.data.get("client", ""))
+        if not value.isdigit() or len(value) > MAX_ID_DIGITS:
+            return None
+        return scoped(request, Client).filter(pk=int(value)).first()
+    return form.initial.get("client")
+
+
+def _issue_date_of(editor: InvoiceEditor, today: date) -> date:
+    form = editor.form
+    if form.is_bound:
+        cleaned = getattr(form, "cleaned_data", {}) or {}
+        return cleaned.get("issue_date") or today
+    return form.initial.get("issue_date") or today
+
+
 def _editor_page(request: HttpRequest, editor: InvoiceEditor, **extra: Any) -> HttpResponse:
-    context = {"editor": editor, "vat_rates": VAT_RATES, **extra}
+    today = request.organisation.today()
+    context = {
+        "editor": editor,
+        "vat_rates": VAT_RATES,
+        "default_terms": default_terms(request, _editor_client(request, editor)),
+        "mid_month": mid_month_hint(_issue_date_of(editor, today)),
+        **extra,
+    }
     return render(request, "web/invoices/form.html", context)
+
+
+def _editor(request: HttpRequest, data: Any = None, **kwargs: Any) -> InvoiceEditor:
+    clients = scoped(request, Client).order_by("name")
+    terms = scoped(request, PaymentTermsTemplate).order_by("name")
+    return InvoiceEditor.build(data, clients=clients, terms=terms, **kwargs)
+
+
+def _set_categories(invoice: Invoice, categories: list[str]) -> None:
+    """Lines are written in order (position = index): mark the non-standard ones."""
+    for position, category in enumerate(categories):
+        if category != VatCategory.STANDARD:
+            InvoiceLine.objects.filter(invoice=invoice, position=position).update(
+                vat_category=category
+            )
 
 
 @writer_view
 def invoice_create(request: HttpRequest) -> HttpResponse:
-    clients = scoped(request, Client).order_by("name")
     if request.method == "POST":
-        editor = InvoiceEditor.build(request.POST, clients=clients)
+        editor = _editor(request, request.POST)
         if not editor.wants_more_lines(request.POST) and editor.is_valid():
             with transaction.atomic():
                 invoice = issuing.create_draft(
@@ -395,19 +670,19 @@ def invoice_create(request: HttpRequest) -> HttpResponse:
                     author=request.user,
                     **editor.header(),
                 )
+                _set_categories(invoice, editor.categories())
                 issuing.set_installments(invoice, editor.schedule())
             messages.success(request, _("Draft saved. Check it, then issue it."))
             return redirect("invoice_detail", pk=invoice.pk)
         return _editor_page(request, editor)
-    client = client_from_query(request)
-    today = request.organisation.today()
+    organisation = request.organisation
     initial = {
-        "client": client,
-        "currency": request.organisation.currency,
-        "issue_date": today,
-        "due_date": today + DEFAULT_TERMS,
+        "client": client_from_query(request),
+        "currency": organisation.currency,
+        "issue_date": organisation.today(),
+        "operation_category": organisation.operation_category,
     }
-    return _editor_page(request, InvoiceEditor.build(clients=clients, initial=initial))
+    return _editor_page(request, _editor(request, initial=initial))
 
 
 @writer_view
@@ -423,35 +698,32 @@ def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
             % {"doc": invoice},
         )
         return redirect("invoice_detail", pk=invoice.pk)
-    clients = scoped(request, Client).order_by("name")
     if request.method == "POST":
-        editor = InvoiceEditor.build(request.POST, clients=clients)
+        editor = _editor(request, request.POST)
         if not editor.wants_more_lines(request.POST) and editor.is_valid():
             try:
-                issuing.update_draft(
-                    invoice,
-                    client=editor.form.cleaned_data["client"],
-                    lines=editor.line_tuples(),
-                    installments=editor.schedule(),
-                    **editor.header(),
-                )
+                with transaction.atomic():
+                    invoice = issuing.update_draft(
+                        invoice,
+                        client=editor.form.cleaned_data["client"],
+                        lines=editor.line_tuples(),
+                        installments=editor.schedule(),
+                        **editor.header(),
+                    )
+                    _set_categories(invoice, editor.categories())
             except IssueError as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(request, _("Draft saved."))
             return redirect("invoice_detail", pk=invoice.pk)
         return _editor_page(request, editor, invoice=invoice)
-    initial = {
-        "client": invoice.client,
-        "currency": invoice.currency,
-        "issue_date": invoice.issue_date,
-        "due_date": invoice.due_date,
-        "purchase_order": invoice.purchase_order,
-        "notes": invoice.notes,
-    }
-    editor = InvoiceEditor.build(
-        clients=clients,
-        initial=initial,
+    names = (
+        "client", "currency", "issue_date", "due_date", "purchase_order", "notes",
+        "terms_template", "operation_category", "delivery_date", "vat_exemption_reason",
+    )  # fmt: skip
+    editor = _editor(
+        request,
+        initial={name: getattr(invoice, name) for name in names},
         lines=line_initial(invoice.lines.all()),
         installments=installment_initial(invoice.installments.all()),
         blank_lines=2,
@@ -488,29 +760,35 @@ def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
     mode = CreditNoteForm.PARTIAL if settled else CreditNoteForm.FULL
     form = CreditNoteForm(data, initial={"mode": mode})
     initial = [{"description": _("Correction of %(doc)s") % {"doc": invoice.number}}, {}, {}]
-    lines = LineFormSet(data, prefix="lines", initial=None if data else initial)
+    lines = PlainLineFormSet(data, prefix="lines", initial=None if data else initial)
+    missing: list[dict[str, str]] = []
     if data is not None and form.is_valid():
         today = request.organisation.today()
         try:
             if form.cleaned_data["mode"] == CreditNoteForm.FULL:
-                with transaction.atomic():
-                    note = issuing.credit_in_full(invoice, as_of=today, author=request.user)
+                note = issue_credit_note(invoice, as_of=today, author=request.user)
             elif (rows := _credit_lines(invoice, lines)) is not None:
-                note = issuing.credit_partially(
-                    invoice, lines=rows, as_of=today, author=request.user
-                )
+                note = issue_credit_note(invoice, lines=rows, as_of=today, author=request.user)
             else:
                 note = None
+        except MissingMentions as exc:
+            missing = missing_mention_links(invoice, exc.codes)
+            form.add_error(None, _("The credit note cannot be issued: a mention is missing."))
         except IssueError as exc:
             form.add_error(None, str(exc))
         else:
             if note is not None:
-                messages.success(request, _("Credit note %(doc)s issued.") % {"doc": note})
+                messages.success(
+                    request,
+                    _("Credit note %(doc)s issued. Download its PDF or send it below.")
+                    % {"doc": note},
+                )
                 return redirect("invoice_detail", pk=note.pk)
     context = {
         "invoice": invoice,
         "form": form,
         "lines": lines,
         "vat_rates": VAT_RATES,
+        "missing_mentions": missing,
     }
     return render(request, "web/invoices/credit_note_form.html", context)

@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from relance.invoicing.models import PaymentTermsTemplate
 from relance.organisations.models import Membership, Role
-from relance.web.access import member_view
+from relance.web.access import member_view, scoped
 from relance.web.forms.organisation import OrganisationForm
 
 
@@ -45,5 +46,6 @@ def organisation_settings(request: HttpRequest) -> HttpResponse:
             "is_owner": is_owner,
             "members": members,
             "time_zones": sorted(zoneinfo.available_timezones()),
+            "terms": scoped(request, PaymentTermsTemplate).order_by("-is_default", "name"),
         },
     )
