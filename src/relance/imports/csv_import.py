@@ -551,7 +551,7 @@ class _RowReader:
         siren, vat_number = self.identifier(line, values)
         if not values.get("issue_date"):
             self.error(line, "issue_date", gettext_noop("The issue date is missing."))
-        totals = self.totals(line, gross, net, vat)
+        totals = self.totals(line, values, gross, net, vat)
         payments = self.payments(line, values, paid, paid_on, totals)
         if len(self.problems) > before or issue is None or totals is None:
             return None
@@ -595,14 +595,20 @@ class _RowReader:
         return found
 
     def totals(
-        self, line: int, gross: Decimal | None, net: Decimal | None, vat: Decimal | None
+        self,
+        line: int,
+        values: dict[str, str],
+        gross: Decimal | None,
+        net: Decimal | None,
+        vat: Decimal | None,
     ) -> tuple[Decimal, Decimal, Decimal] | None:
         """(gross, net, VAT) from whichever two or three the file gives."""
         if gross is None and net is not None:
             gross = net + (vat or Decimal(0))
         if gross is None:
-            self.error(line, "total_gross", gettext_noop("The total is missing."))
-            return None
+            if not values.get("total_gross") and not values.get("total_net"):
+                self.error(line, "total_gross", gettext_noop("The total is missing."))
+            return None  # else the unreadable amount is already said
         if net is None:
             net = gross - vat if vat is not None else gross
         if vat is None:

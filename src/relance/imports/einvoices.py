@@ -99,9 +99,25 @@ def row_from_document(
                 file=filename,
             )
         ]
+    prepaid = document.amount_prepaid
+    if prepaid < 0 or document.amount_due != document.total_gross - prepaid:
+        return None, [
+            Problem(
+                gettext_noop(
+                    "%(number)s asks for %(due)s while its total is %(total)s and "
+                    "%(prepaid)s was paid in advance: relance cannot keep such an amount due."
+                ),
+                {
+                    "number": document.number,
+                    "due": document.amount_due,
+                    "total": document.total_gross,
+                    "prepaid": prepaid,
+                },
+                file=filename,
+            )
+        ]
     buyer = document.buyer
     siren = buyer.siren or (buyer.siret[:9] if buyer.siret else "")
-    prepaid = document.amount_prepaid
     row = InvoiceRow(
         line=0,
         number=document.number,

@@ -264,20 +264,24 @@ def _total_problems(row: InvoiceRow, cols: Mapping[str, str]) -> list[Problem]:
         )
     elif row.total_gross == 0:
         found.append(Problem(gettext_noop("The total is zero."), column=gross_col))
+    reported: set[Decimal] = set()
     for name, value in (
         ("total_gross", row.total_gross),
         ("total_net", row.total_net),
         ("total_vat", row.total_vat),
     ):
-        found.extend(_amount_problems(value, row.currency, cols.get(name, "")))
-    if row.total_net < 0 or row.total_vat < 0:
+        if value not in reported:  # a net taken from the total is not a second problem
+            problems = _amount_problems(value, row.currency, cols.get(name, ""))
+            found.extend(problems)
+            reported.update([value] if problems else [])
+    if row.total_gross > 0 and (row.total_net < 0 or row.total_vat < 0):
         found.append(
             Problem(
                 gettext_noop("Amounts excl. VAT and VAT cannot be negative."),
                 column=cols.get("total_vat" if row.total_vat < 0 else "total_net", ""),
             )
         )
-    elif row.total_vat > row.total_net:
+    elif row.total_vat > row.total_net >= 0:
         found.append(
             Problem(
                 gettext_noop("The VAT %(vat)s is more than the amount excl. VAT %(net)s."),
