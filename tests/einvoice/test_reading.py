@@ -548,6 +548,47 @@ def test_a_negative_corrective_invoice_reads_as_the_credit_note_it_amounts_to():
     assert str(document.charge_total) == "0.00"  # never "-0.00"
 
 
+def extended_with_terms(*terms: tuple[str, str]) -> bytes:
+    """Our invoice as Factur-X EXTENDED, paid in (due date, amount) installments."""
+    start = CII.index("<ram:SpecifiedTradePaymentTerms>")
+    end = CII.index("</ram:SpecifiedTradePaymentTerms>") + len("</ram:SpecifiedTradePaymentTerms>")
+    blocks = "".join(
+        "<ram:SpecifiedTradePaymentTerms><ram:Description>Installment</ram:Description>"
+        f'<ram:DueDateDateTime><udt:DateTimeString format="102">{day}</udt:DateTimeString>'
+        f"</ram:DueDateDateTime><ram:PartialPaymentAmount>{amount}</ram:PartialPaymentAmount>"
+        "</ram:SpecifiedTradePaymentTerms>"
+        for day, amount in terms
+    )
+    text = CII[:start] + blocks + CII[end:]
+    return _edited(
+        text,
+        (
+            (
+                "<ram:ID>urn:cen.eu:en16931:2017</ram:ID>",
+                "<ram:ID>urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended</ram:ID>",
+            ),
+        ),
+    )
+
+
+def test_installments_that_add_up_to_the_amount_due_are_kept():
+    document = read(extended_with_terms(("20260214", "571.88"), ("20260314", "571.87")))
+
+    assert [(i.due_date, i.amount) for i in document.installments] == [
+        (date(2026, 2, 14), Decimal("571.88")),
+        (date(2026, 3, 14), Decimal("571.87")),
+    ]
+    assert document.due_date == date(2026, 2, 14)
+    assert document.payment_terms_text == "Installment\nInstallment"
+
+
+def test_installments_that_do_not_add_up_are_not_invented():
+    document = read(extended_with_terms(("20260214", "500.00"), ("20260314", "500.00")))
+
+    assert document.installments == ()
+    assert document.due_date == date(2026, 2, 14)
+
+
 # Lenient where producers vary -------------------------------------------------
 
 
@@ -562,7 +603,7 @@ def test_whitespace_around_values_and_long_decimal_strings_are_accepted():
     document = read(data)
 
     assert document.number == "F2026-00042"
-    assert document.total_gross == Decimal("1643.75")
+    assert str(document.total_gross) == "1643.75"  # amounts come in the currency's minor unit
     assert document.issue_date == date(2026, 1, 15)
     assert document.seller.name == "Atelier Durand SAS"
 
@@ -597,6 +638,17 @@ def test_a_corrupted_pdf_is_refused():
 
     assert error.message.startswith("The PDF is damaged and cannot be read")
     assert error.location == "PDF"
+
+
+def test_an_encrypted_pdf_is_refused():
+    writer = PdfWriter(clone_from=BytesIO(pdf_with({"factur-x.xml": cii()})))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    out = BytesIO()
+    writer.write(out)
+
+    error = refused(out.getvalue())
+
+    assert error.message == "The PDF is encrypted: ask the sender for an open copy."
 
 
 def test_a_pdf_without_an_e_invoice_is_refused():
@@ -707,6 +759,14 @@ def test_a_currency_without_minor_unit_refuses_cents():
     error = refused(cii(("<ram:InvoiceCurrencyCode>EUR<", "<ram:InvoiceCurrencyCode>XOF<")))
 
     assert error.message.startswith("More decimals than XOF allows")
+
+
+def test_an_amount_beyond_what_relance_holds_is_refused():
+    error = refused(
+        cii(("<ram:GrandTotalAmount>1643.75<", "<ram:GrandTotalAmount>1000000000000000<"))
+    )
+
+    assert error.message == "Amount too large: total with VAT (BT-112) = 1000000000000000."
 
 
 def test_an_amount_that_is_not_a_number_is_refused():

@@ -48,7 +48,7 @@ from relance.einvoice.document import (
     PostalAddress,
     VatBreakdown,
 )
-from relance.rules.money import CURRENCIES, ZERO, has_sub_minor_digits
+from relance.rules.money import CURRENCIES, ZERO, has_sub_minor_digits, round_money
 
 __all__ = ["ReadError", "read"]
 
@@ -377,7 +377,7 @@ class _Amounts:
     def value(self, node: etree._Element, path: str, term: str, required: bool = True) -> _Value:
         value = _number(node, path, term, required)
         if value is None:
-            return _Value(ZERO, node)
+            return _Value(round_money(ZERO, self.currency), node)
         if has_sub_minor_digits(value.amount, self.currency):
             raise ReadError(
                 _("More decimals than %(currency)s allows: %(what)s = %(value)s.")
@@ -390,7 +390,8 @@ class _Amounts:
                 % {"what": TERMS[term], "value": value.amount},
                 value.where,
             )
-        return value
+        # Exact: no digit beyond the minor unit. "473" and "473.0000" both become 473.00.
+        return _Value(round_money(value.amount, self.currency), value.node)
 
     def optional(self, node: etree._Element, path: str, term: str) -> _Value | None:
         if node.find(path, NS) is None:
@@ -419,6 +420,12 @@ def _date(node: etree._Element, path: str, term: str, required: bool = False) ->
             _("Not a date: %(what)s = %(value)s.") % {"what": TERMS[term], "value": text[:50]},
             _path(found),
         ) from None
+
+
+def _issue_date(node: etree._Element, path: str) -> date:
+    issue_date = _date(node, path, "BT-2", required=True)
+    assert issue_date is not None  # required
+    return issue_date
 
 
 def _rate(node: etree._Element, path: str, term: str) -> Decimal:
@@ -640,7 +647,7 @@ ACCOUNT = "ram:PayeePartyCreditorFinancialAccount"
 def _read_cii(root: etree._Element) -> tuple[Document, _Facts]:
     number = _required_text(root, f"{DOC}/ram:ID", "BT-1")
     kind, code = _kind(root, f"{DOC}/ram:TypeCode")
-    issue_date = _date(root, f"{DOC}/ram:IssueDateTime/udt:DateTimeString", "BT-2", True)
+    issue_date = _issue_date(root, f"{DOC}/ram:IssueDateTime/udt:DateTimeString")
     currency = _currency(root, f"{SETTLEMENT}/ram:InvoiceCurrencyCode")
     amount = _Amounts(currency)
     seller = _cii_party(root, f"{AGREEMENT}/ram:SellerTradeParty", "BG-4", "BT-27")
@@ -684,7 +691,7 @@ def _read_cii(root: etree._Element) -> tuple[Document, _Facts]:
     document = Document(
         kind=kind,
         number=number,
-        issue_date=issue_date,  # type: ignore[arg-type]  # required: never None
+        issue_date=issue_date,
         currency=currency,
         seller=seller,
         buyer=buyer,
@@ -877,7 +884,7 @@ def _read_ubl(root: etree._Element) -> tuple[Document, _Facts]:
     prefix = "CreditNote" if is_credit_note else "Invoice"
     number = _required_text(root, "cbc:ID", "BT-1")
     kind, code = _kind(root, f"cbc:{prefix}TypeCode")
-    issue_date = _date(root, "cbc:IssueDate", "BT-2", True)
+    issue_date = _issue_date(root, "cbc:IssueDate")
     currency = _currency(root, "cbc:DocumentCurrencyCode")
     amount = _Amounts(currency)
     seller = _ubl_party(root, "cac:AccountingSupplierParty/cac:Party", "BG-4", "BT-27")
@@ -931,7 +938,7 @@ def _read_ubl(root: etree._Element) -> tuple[Document, _Facts]:
     document = Document(
         kind=kind,
         number=number,
-        issue_date=issue_date,  # type: ignore[arg-type]  # required: never None
+        issue_date=issue_date,
         currency=currency,
         seller=seller,
         buyer=buyer,
