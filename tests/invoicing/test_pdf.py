@@ -488,3 +488,28 @@ def test_what_the_client_typed_cannot_break_out_of_the_page():
     assert "<script>" not in html
     text = pdf_text(render_pdf(document))
     assert "alert(1)" in text  # printed as text, in the footer and the line
+
+
+def test_every_kind_of_sample_invoice_prints_and_its_qr_code_pays_it():
+    from relance.einvoice.samples import varied_documents
+
+    documents = varied_documents(
+        11
+    )  # one of each scenario: rates, exemptions, B2C, credit note, GBP…
+    assert len({(d.kind, d.currency, d.client_kind) for d in documents}) >= 4
+    for document in documents:
+        pdf = render_pdf(document)
+        text = pdf_text(pdf)
+        assert document.number in text
+        payable = document.kind == "invoice" and document.currency == "EUR" and document.iban
+        codes = [code for index in range(len(PdfReader(io.BytesIO(pdf)).pages))
+                 for code in decode_qr_codes(pdf, index)]  # fmt: skip
+        if payable:
+            (code,) = codes
+            reference = document.creditor_reference or creditor_reference(document.number)
+            assert code.bytes == epc_payload(
+                document.seller.name, document.iban, document.bic, document.amount_due, "EUR",
+                reference=reference,
+            ).encode()  # fmt: skip
+        else:
+            assert codes == [], document.number
