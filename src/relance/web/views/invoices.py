@@ -424,10 +424,10 @@ def preview_pdf(request: HttpRequest, invoice: Invoice) -> bytes:
         invoice.terms = terms["template"].as_dict()
         invoice.due_date = terms["due"]
     document = build_document(invoice)
+    # No number: the page itself says "Draft" and asks for no payment.
     with translation.override(document.language):
-        mark = _("DRAFT")
         warning = _("Preview of a draft: this is not an invoice. Do not pay it.")
-    document = dataclasses.replace(document, number=mark, notes=(warning, *document.notes))
+    document = dataclasses.replace(document, number="", notes=(warning, *document.notes))
     return pdf.render_pdf(document, logo=rendering.logo_bytes(invoice))
 
 

@@ -38,6 +38,19 @@ class CapWarning:
     article: str
     suggest_45_eom: bool
 
+    @property
+    def text(self) -> str:
+        return _(
+            "French law caps payment terms between businesses (%(article)s): an invoice of "
+            "%(date)s would fall due %(due)s, later than the limit of %(limit)s. Invoices to "
+            "business clients with these terms will be refused at issue."
+        ) % {
+            "article": self.article,
+            "date": formats.day(self.invoice_date),
+            "due": formats.day(self.due),
+            "limit": formats.day(self.limit),
+        }
+
 
 @dataclass
 class TermsPreview:
