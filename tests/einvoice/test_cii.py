@@ -284,11 +284,11 @@ def test_payment_terms_carry_the_schedule_and_the_discount_and_bt9_the_due_date(
     assert terms.splitlines() == [
         "Payment by bank transfer within 30 days.",
         "Payment schedule: €112.75 on Feb 15, 2026; €112.75 on Mar 15, 2026",
-        "Early payment discount: 2 % if paid by Jan 25, 2026, that is €220.99 to pay",
+        "Early-payment discount: 2 % if paid by Jan 25, 2026, i.e. €220.99 to pay.",
     ]
     assert text(root, "//ram:SpecifiedTradePaymentTerms//udt:DateTimeString") == "20260315"
     assert notes(root)["AAB"] == (
-        "Early payment discount: 2 % if paid by Jan 25, 2026, that is €220.99 to pay"
+        "Early-payment discount: 2 % if paid by Jan 25, 2026, i.e. €220.99 to pay."
     )
 
 
@@ -296,11 +296,13 @@ def test_french_mentions_without_a_business_term_are_coded_notes():
     root = xml_of(invoice(vat_on_debits=True, notes=("Merci de votre confiance.",)))
     found = notes(root)
     assert found[""] == "Merci de votre confiance."
-    assert found["AAI"] == "Operation category: provision of services"
-    assert found["TXD"] == "Option for payment of VAT on debits"
-    assert found["AAB"] == "Early payment discount: none"
+    assert found["AAI"] == "Operation: supply of services"
+    assert found["TXD"] == (
+        "VAT option: VAT paid on debits (option pour le paiement de la taxe d'après les débits)."
+    )
+    assert found["AAB"] == "Early-payment discount: none."
     assert found["PMD"] == "Late payment penalties: ECB rate plus 10 points."
-    assert found["PMT"] == "Fixed indemnity for recovery costs in case of late payment: €40.00"
+    assert found["PMT"] == "Fixed indemnity for recovery costs: €40.00"
     # The option for VAT on debits is also BT-8: VAT chargeable at the invoice date.
     assert texts(root, f"{SETTLEMENT}/ram:ApplicableTradeTax/ram:DueDateTypeCode") == ["5", "5"]
     assert texts(xml_of(invoice()), "//ram:DueDateTypeCode") == []

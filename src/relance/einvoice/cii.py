@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from relance.einvoice import wording
 from relance.einvoice.document import (
     VAT_EXEMPT,
     VAT_EXPORT,
@@ -181,7 +182,6 @@ class _Writer:
         return root
 
     def notes(self) -> list[tuple[str, str]]:
-        from django.utils.translation import gettext
 
         from relance import formats
 
@@ -191,53 +191,38 @@ class _Writer:
             legal = self.legal_information(doc.seller)
             if legal:  # BT-33 does not exist in BASIC: keep the mention as a note
                 notes.append((legal, "REG"))
-        category = {
-            "goods": gettext("Operation category: supply of goods"),
-            "services": gettext("Operation category: provision of services"),
-            "mixed": gettext("Operation category: supply of goods and provision of services"),
-        }.get(doc.operation_category)
+        category = wording.operation_text(doc.operation_category)
         if category:
             notes.append((category, "AAI"))
         if doc.vat_on_debits:
-            notes.append((gettext("Option for payment of VAT on debits"), "TXD"))
+            notes.append((wording.vat_on_debits_text(), "TXD"))
         if not doc.is_credit_note:
-            notes.append((self.discount_text() or gettext("Early payment discount: none"), "AAB"))
+            notes.append((self.discount_text() or wording.no_discount_text(), "AAB"))
         if doc.late_penalty_text.strip():
             notes.append((doc.late_penalty_text.strip(), "PMD"))
         if doc.recovery_indemnity is not None:
             amount = formats.money(doc.recovery_indemnity, "EUR")
-            text = gettext("Fixed indemnity for recovery costs in case of late payment: %(amount)s")
-            notes.append((text % {"amount": amount}, "PMT"))
+            notes.append((wording.indemnity_text(amount), "PMT"))
         return notes
 
     def discount_text(self) -> str:
-        from django.utils.translation import gettext
-
-        from relance import formats
 
         discount = self.doc.discount
         if discount is None:
             return ""
-        text = gettext(
-            "Early payment discount: %(percent)s %% if paid by %(date)s, that is %(amount)s to pay"
+        return wording.discount_text(
+            discount.percent, discount.last_day, discount.amount_then, self.doc.currency
         )
-        return text % {
-            "percent": formats.number(discount.percent),
-            "date": formats.day(discount.last_day),
-            "amount": formats.money(discount.amount_then, self.doc.currency),
-        }
 
     def legal_information(self, seller: Party) -> str:
         """BT-33: legal form, share capital, trade register (French mentions)."""
-        from django.utils.translation import gettext
 
         from relance import formats
 
         parts = []
         if seller.legal_form and seller.share_capital is not None:
             capital = formats.money(seller.share_capital, "EUR")
-            text = gettext("%(form)s with a share capital of %(capital)s")
-            parts.append(text % {"form": seller.legal_form, "capital": capital})
+            parts.append(wording.capital_text(seller.legal_form, capital))
         elif seller.legal_form:
             parts.append(seller.legal_form)
         if seller.rcs_city and seller.siren:

@@ -276,10 +276,7 @@ def _legal_form(party: Party, document: Document) -> str:
         return party.legal_form
     capital = _whole_money(party.share_capital, _legal_currency(document))
     if party.legal_form:
-        return _("%(legal_form)s with a share capital of %(capital)s") % {
-            "legal_form": party.legal_form,
-            "capital": capital,
-        }
+        return wording.capital_text(party.legal_form, capital)
     return _("Share capital of %(capital)s") % {"capital": capital}
 
 
@@ -370,10 +367,8 @@ def _legal_mentions(document: Document) -> list[str]:
         )
     mentions.append(document.late_penalty_text)
     if document.recovery_indemnity is not None:
-        mentions.append(
-            _("Fixed indemnity for recovery costs: %(amount)s")
-            % {"amount": _whole_money(document.recovery_indemnity, _legal_currency(document))}
-        )
+        amount = _whole_money(document.recovery_indemnity, _legal_currency(document))
+        mentions.append(wording.indemnity_text(amount))
     return [m for m in mentions if m]
 
 

@@ -15,10 +15,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from relance import formats
-from relance.einvoice.document import (
-    VAT_EXPORT,
-    VAT_INTRA_EU,
-    VAT_REVERSE_CHARGE,
+from relance.einvoice.wording import (  # noqa: F401 - the invoice's wording, in one place
+    capital_text,
+    discount_text,
+    exemption_text,
+    indemnity_text,
+    no_discount_text,
+    operation_text,
+    vat_on_debits_text,
 )
 from relance.rules import law
 from relance.rules.money import D
@@ -59,18 +63,6 @@ def terms_text(terms: dict[str, Any], due: date | None) -> str:
     elif due is not None:
         text = _("Due by %(date)s") % {"date": formats.day(due)}
     return text
-
-
-def discount_text(percent: Decimal, last_day: date, amount_then: Decimal, currency: str) -> str:
-    return _("Early-payment discount: %(pct)s if paid by %(date)s, i.e. %(amount)s to pay.") % {
-        "pct": _pct(percent),
-        "date": formats.day(last_day),
-        "amount": formats.money(amount_then, currency),
-    }
-
-
-def no_discount_text() -> str:
-    return _("Early-payment discount: none.")
 
 
 def late_penalty_text(seller_country: str, client_kind: str, on: date) -> str:
@@ -122,31 +114,6 @@ def recovery_indemnity(
     else:
         rule = law.constant("recovery_indemnity", seller_country, on)
     return rule.value, rule.unit
-
-
-def exemption_text(category: str) -> str:
-    """The legal mention for categories whose wording is fixed by law."""
-    if category == VAT_REVERSE_CHARGE:
-        return _("Reverse charge: VAT to be paid by the customer (art. 283-2 of the French CGI).")
-    if category == VAT_INTRA_EU:
-        return _("VAT exemption, intra-EU supply (art. 262 ter I of the French CGI).")
-    if category == VAT_EXPORT:
-        return _("VAT exemption, export (art. 262 I of the French CGI).")
-    return ""
-
-
-def operation_text(category: str) -> str:
-    return {
-        "goods": _("Operation: supply of goods"),
-        "services": _("Operation: supply of services"),
-        "mixed": _("Operation: supply of goods and services"),
-    }.get(category, "")
-
-
-def vat_on_debits_text() -> str:
-    return _(
-        "VAT option: VAT paid on debits (option pour le paiement de la taxe d'après les débits)."
-    )
 
 
 # What each missing mention means, and where the user fixes it.
