@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from relance import formats
+from relance.invoicing import wording
 from relance.invoicing.models import PaymentTermsTemplate, RecurringInvoice, terms_from_dict
 from relance.ledger.models import Client, Invoice
 from relance.rules import law
@@ -158,6 +159,7 @@ def terms_list(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "template": template,
+                "description": wording.terms_text(template.as_dict(), None),
                 "preview": _preview_of(request, template.as_dict(), today),
                 "clients": client_counts.get(template.pk, 0),
                 "recurring": recurring.get(template.pk, 0),
