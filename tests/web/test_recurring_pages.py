@@ -228,3 +228,11 @@ def test_a_schedule_made_here_is_issued_by_the_worker(as_alice, client_acme, net
     assert invoice.total_gross == Decimal("108.00")
     assert Invoice.objects.get().due_date == date(2026, 4, 9)
     assert RecurringInvoice.objects.get().next_date == date(2026, 6, 10)
+
+
+def test_a_read_only_member_sees_the_form_disabled(client, rita, retainer):
+    client.force_login(rita)
+    response = client.get(reverse("recurring_edit", args=[retainer.pk]))
+    assert response.status_code == 200
+    assert response.context["editor"].form.fields["name"].disabled
+    assert "Read-only access" in text_of(response)

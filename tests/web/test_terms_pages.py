@@ -322,3 +322,11 @@ def test_the_organisation_sets_its_vat_options_and_usual_operation(client, alice
     # A new draft starts with the organisation's usual operation.
     form = client.get(reverse("invoice_create")).context["editor"].form
     assert form.initial["operation_category"] == "goods"
+
+
+def test_a_read_only_member_sees_the_terms_form_disabled(client, rita, net30):
+    client.force_login(rita)
+    response = client.get(reverse("terms_edit", args=[net30.pk]))
+    assert response.context["form"].fields["days"].disabled
+    assert "Read-only access" in text_of(response)
+    assert "Invoice of Jan 15, 2026 → due Feb 14, 2026" in text_of(response)

@@ -65,7 +65,17 @@ def _editor(request: HttpRequest, instance: RecurringInvoice, data: Any = None, 
 
 
 def _page(request: HttpRequest, editor: RecurringEditor, schedule: Any) -> HttpResponse:
-    context = {"editor": editor, "schedule": schedule, "vat_rates": VAT_RATES}
+    can_write = request.membership.can_write
+    if not can_write:
+        for form in (editor.form, *editor.lines.forms):
+            for form_field in form.fields.values():
+                form_field.disabled = True
+    context = {
+        "editor": editor,
+        "schedule": schedule,
+        "vat_rates": VAT_RATES,
+        "can_write": can_write,
+    }
     return render(request, "web/recurring/form.html", context)
 
 

@@ -180,7 +180,17 @@ def _form_page(
         preview = _preview_of(request, form.instance.as_dict(), example)
     elif not form.is_bound and template is not None:
         preview = _preview_of(request, template.as_dict(), example)
-    context = {"form": form, "template": template, "preview": preview, "example": example}
+    can_write = request.membership.can_write
+    if not can_write:
+        for name, form_field in form.fields.items():
+            form_field.disabled = name != "example_date"
+    context = {
+        "form": form,
+        "template": template,
+        "preview": preview,
+        "example": example,
+        "can_write": can_write,
+    }
     return render(request, "web/terms/form.html", context)
 
 
