@@ -126,10 +126,10 @@ def test_a_number_already_in_the_register_is_skipped_not_an_error(org, make_invo
 def test_a_failure_while_writing_rolls_everything_back(org, register_counts, monkeypatch):
     real = bulk.insert
 
-    def failing(model, rows, **kwargs):
+    def failing(model, *args, **kwargs):
         if model is Activity:
             raise RuntimeError("disk full")
-        return real(model, rows, **kwargs)
+        return real(model, *args, **kwargs)
 
     monkeypatch.setattr(bulk, "insert", failing)
     before = register_counts()

@@ -25,8 +25,67 @@ from django.utils import timezone
 MAX_ROWS = 1000  # per statement; fewer when the driver limits parameters
 
 
+def _columns(
+    model: type[models.Model], names: Sequence[str]
+) -> tuple[list[models.Field], list[tuple[models.Field, Any]]]:
+    """The fields given by name, and the others with the constant each takes."""
+    fields = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
+    now = timezone.now()
+    given = [fields[name] for name in names]
+    return given, [(f, _constant(f, now)) for name, f in fields.items() if name not in names]
+
+
+def _copy(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: bool,
+) -> list[int]:
+    """PostgreSQL: COPY the rows, the ids taken from the table's sequence first.
+
+    Django's PostgreSQL cursors bind parameters on the client, quoting each
+    value in Python: a multi-row INSERT of 100,000 invoices spends a minute
+    there. COPY streams the rows instead.
+    """
+    meta = model._meta
+    given, constants = _columns(model, names)
+    columns = [f.column for f in given] + [f.column for f, _value in constants]
+    tail = tuple(value for _f, value in constants)
+    preparers = [(i, prepare) for i, f in enumerate(given) if (prepare := _preparer(f))]
+    quote = connection.ops.quote_name
+    ids: list[int] = []
+    # Driver errors become Django's (IntegrityError …), as through Django's own cursors.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw = cursor.cursor  # the psycopg cursor, in Django's transaction
+        if returning:
+            raw.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(rows)],
+            )
+            ids = [pk for (pk,) in raw.fetchall()]
+            columns.insert(0, meta.pk.column)
+        statement = (
+            f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+        )
+        with raw.copy(statement) as copy:
+            for index, row in enumerate(rows):
+                if preparers:
+                    row = list(row)
+                    for i, prepare in preparers:
+                        row[i] = prepare(row[i])
+                values = (*row, *tail)
+                copy.write_row((ids[index], *values) if returning else values)
+    return ids
+
+
 def _preparer(field: models.Field) -> Callable[[Any], Any] | None:
-    """How a value of this field goes to the driver (None: as it is)."""
+    """How a value of this field goes to the driver (None: as it is).
+
+    Dates need nothing: Django registers their adapter with sqlite3, and
+    psycopg takes them as they are. Aware datetimes are stored the way the
+    backend wants (naive UTC text on SQLite), and JSON as JSON.
+    """
     if isinstance(field, models.JSONField):
         return lambda value: field.get_db_prep_save(value, connection)
     if isinstance(field, models.DateTimeField | models.TimeField):
@@ -39,8 +98,6 @@ def _preparer(field: models.Field) -> Callable[[Any], Any] | None:
             return prepared[value]
 
         return prepare
-    if isinstance(field, models.DateField) and connection.vendor == "sqlite":
-        return lambda value: None if value is None else value.isoformat()
     return None
 
 
@@ -53,22 +110,28 @@ def _constant(field: models.Field, now: Any) -> Any:
 
 
 def insert(
-    model: type[models.Model], rows: Sequence[dict[str, Any]], *, returning: bool = False
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: bool = False,
 ) -> list[int]:
-    """INSERT the rows (dicts of attname -> value, all with the same keys);
+    """INSERT the rows (tuples of values for the field attnames ``names``);
     return the new primary keys in the rows' order when ``returning``."""
     if not rows:
         return []
+    if connection.vendor == "postgresql":
+        return _copy(model, names, rows, returning=returning)
     if returning and not connection.features.can_return_rows_from_bulk_insert:
         raise RuntimeError("this database cannot return the ids of a multi-row INSERT")
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    given = [f for f in fields if f.attname in rows[0]]
+    fields = {f.attname: f for f in meta.concrete_fields if not f.primary_key}
+    given = [fields[name] for name in names]
     now = timezone.now()
-    constants = [(f, _constant(f, now)) for f in fields if f.attname not in rows[0]]
+    constants = [(f, _constant(f, now)) for name, f in fields.items() if name not in names]
     columns = [f.column for f in given] + [f.column for f, _value in constants]
     tail = [value for _f, value in constants]
-    preparers = [(f.attname, _preparer(f)) for f in given]
+    preparers = [(i, prepare) for i, f in enumerate(given) if (prepare := _preparer(f))]
     per_row = len(columns)
     limit = connection.features.max_query_params or 65535
     size = max(1, min(MAX_ROWS, limit // per_row))
@@ -82,9 +145,11 @@ def insert(
             chunk = rows[start : start + size]
             params: list[Any] = []
             for row in chunk:
-                for name, prepare in preparers:
-                    value = row[name]
-                    params.append(value if prepare is None else prepare(value))
+                if preparers:
+                    row = list(row)
+                    for i, prepare in preparers:
+                        row[i] = prepare(row[i])
+                params.extend(row)
                 params.extend(tail)
             cursor.execute(head + ", ".join([one] * len(chunk)) + suffix, params)
             if returning:

@@ -415,6 +415,7 @@ def resolve_date_format(table: Table, options: Options) -> tuple[str, Problem | 
 
 
 AMOUNT_CHARS = re.compile(r"[\s\u00a0\u202f'\u2019€$£]|EUR|USD|GBP|CHF", re.IGNORECASE)
+PLAIN_AMOUNT = re.compile(r"[-+(]?[\d.,]+\)?")
 AMOUNT_PATTERNS = {
     ",": re.compile(r"[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"),
     ".": re.compile(r"[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"),
@@ -440,7 +441,8 @@ def resolve_decimal_mark(table: Table, options: Options) -> tuple[str, Problem |
         return options.decimal_mark, None
     seen: dict[str, str] = {}
     for value in _column_values(table, options, AMOUNT_FIELDS):
-        seen.setdefault(_mark_of(AMOUNT_CHARS.sub("", value)), value)
+        text = value if PLAIN_AMOUNT.fullmatch(value) else AMOUNT_CHARS.sub("", value)
+        seen.setdefault(_mark_of(text), value)
     if "," in seen and "." in seen:
         return "", Problem(
             gettext_noop(

@@ -166,9 +166,11 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def _amount_problems(value: Decimal, currency: str, column: str) -> list[Problem]:
     if value > MAX_AMOUNT:
         return [Problem(gettext_noop("%(amount)s is too large."), {"amount": value}, column=column)]
-    exponent = value.as_tuple().exponent
-    too_precise = isinstance(exponent, int) and exponent < -CURRENCIES.get(currency, 2)
-    # has_sub_minor_digits only where the written form has more decimals: "12.500" is fine.
+    # Read the written decimals first (cheap); has_sub_minor_digits only when there are
+    # more than the currency has: "12.500" is fine.
+    text = str(value)
+    dot = text.find(".")
+    too_precise = "E" in text or (dot >= 0 and len(text) - dot - 1 > CURRENCIES.get(currency, 2))
     if too_precise and currency in CURRENCIES and has_sub_minor_digits(value, currency):
         return [
             Problem(

@@ -20,6 +20,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from relance.imports import bulk
 from relance.imports.models import ImportBatch, ImportStatus
@@ -263,27 +264,26 @@ class _Writer:
     batch: ImportBatch
     author: Any
 
-    @property
-    def org_id(self) -> int:
-        return self.organisation.pk
-
     def clients(self, result: Plan) -> dict[int, int]:
         """id(row) -> client id, creating the new clients (and their contacts)."""
         org = self.organisation
+        names = ("organisation_id", "kind", "name", "reference", "siren", "vat_number",
+                 "country", "language", "time_zone")  # fmt: skip
         ids = bulk.insert(
             Client,
+            names,
             [
-                {
-                    "organisation_id": org.pk,
-                    "kind": ClientKind.COMPANY,
-                    "name": new.row.client_name or new.row.client_reference,
-                    "reference": new.row.client_reference,
-                    "siren": new.row.client_siren,
-                    "vat_number": new.row.client_vat,
-                    "country": org.country,
-                    "language": org.locale,
-                    "time_zone": org.time_zone,
-                }
+                (
+                    org.pk,
+                    ClientKind.COMPANY,
+                    new.row.client_name or new.row.client_reference,
+                    new.row.client_reference,
+                    new.row.client_siren,
+                    new.row.client_vat,
+                    org.country,
+                    org.locale,
+                    org.time_zone,
+                )
                 for new in result.new_clients
             ],
             returning=True,
@@ -313,69 +313,63 @@ class _Writer:
         }
         bulk.insert(
             Contact,
+            ("organisation_id", "client_id", "last_name", "role", "email"),
             [
-                {
-                    "organisation_id": self.org_id,
-                    "client_id": client_id,
-                    "last_name": (row.client_name or row.client_reference)[:100],
-                    "role": ContactRole.BILLING,
-                    "email": row.client_email,
-                }
+                (
+                    self.organisation.pk,
+                    client_id,
+                    (row.client_name or row.client_reference)[:100],
+                    ContactRole.BILLING,
+                    row.client_email,
+                )
                 for (client_id, email), row in wanted.items()
                 if (client_id, email) not in known
             ],
         )
 
     def invoices(self, rows: list[InvoiceRow], clients: dict[int, int]) -> list[int]:
-        now = timezone.now()
-        ids = bulk.insert(
-            Invoice, [self._invoice(row, clients[id(row)], now) for row in rows], returning=True
-        )
+        org_id, now = self.organisation.pk, timezone.now()
+        names = ("organisation_id", "client_id", "kind", "number", "status", "issue_date",
+                 "due_date", "currency", "purchase_order", "source", "total_net", "total_vat",
+                 "total_gross", "amount_paid", "balance", "issued_at")  # fmt: skip
+        values = []
+        for row in rows:
+            paid = row.amount_paid
+            values.append(
+                (org_id, clients[id(row)], InvoiceKind.INVOICE, row.number,
+                 settlement_status(row.total_gross, paid, ZERO), row.issue_date, row.due_date,
+                 row.currency, row.purchase_order, InvoiceSource.IMPORT, row.total_net,
+                 row.total_vat, row.total_gross, paid, max(ZERO, row.total_gross - paid), now)
+            )  # fmt: skip
+        ids = bulk.insert(Invoice, names, values, returning=True)
         self._lines(rows, ids)
         self._payments(rows, ids, clients)
         self._timeline(rows, ids, clients)
         return ids
 
-    def _invoice(self, row: InvoiceRow, client_id: int, now: Any) -> dict[str, Any]:
-        paid = row.amount_paid
-        return {
-            "organisation_id": self.org_id,
-            "client_id": client_id,
-            "kind": InvoiceKind.INVOICE,
-            "number": row.number,
-            "status": settlement_status(row.total_gross, paid, ZERO),
-            "issue_date": row.issue_date,
-            "due_date": row.due_date,
-            "currency": row.currency,
-            "purchase_order": row.purchase_order,
-            "source": InvoiceSource.IMPORT,
-            "total_net": row.total_net,
-            "total_vat": row.total_vat,
-            "total_gross": row.total_gross,
-            "amount_paid": paid,
-            "balance": max(ZERO, row.total_gross - paid),
-            "issued_at": now,
-        }
-
     def _lines(self, rows: list[InvoiceRow], ids: list[int]) -> None:
+        names = ("invoice_id", "position", "description", "quantity", "unit_price", "vat_rate",
+                 "vat_category")  # fmt: skip
         bulk.insert(
             InvoiceLine,
+            names,
             [
-                {
-                    "invoice_id": invoice_id,
-                    "position": position,
-                    "description": line.description,
-                    "quantity": line.quantity,
-                    "unit_price": line.unit_price,
-                    "vat_rate": line.vat_rate,
-                    "vat_category": _category(line),
-                }
+                (
+                    invoice_id,
+                    position,
+                    line.description,
+                    line.quantity,
+                    line.unit_price,
+                    line.vat_rate,
+                    _category(line),
+                )
                 for row, invoice_id in zip(rows, ids, strict=True)
                 for position, line in enumerate(lines_for(row, _line_label(row)))
             ],
         )
 
     def _payments(self, rows: list[InvoiceRow], ids: list[int], clients: dict[int, int]) -> None:
+        org_id = self.organisation.pk
         paid = [
             (row, invoice_id, settled)
             for row, invoice_id in zip(rows, ids, strict=True)
@@ -383,54 +377,66 @@ class _Writer:
         ]
         notes = _("Imported from %(file)s") % {"file": self.batch.filename}
         author_id = getattr(self.author, "pk", None)
+        names = ("organisation_id", "client_id", "date", "amount", "currency", "method",
+                 "reference", "notes", "unallocated", "created_by_id")  # fmt: skip
         payment_ids = bulk.insert(
             Payment,
+            names,
             [
-                {
-                    "organisation_id": self.org_id,
-                    "client_id": clients[id(row)],
-                    "date": settled.date,
-                    "amount": settled.amount,
-                    "currency": row.currency,
-                    "method": PaymentMethod.OTHER,
-                    "reference": row.number,
-                    "notes": notes,
-                    "unallocated": ZERO,
-                    "created_by_id": author_id,
-                }
+                (
+                    org_id,
+                    clients[id(row)],
+                    settled.date,
+                    settled.amount,
+                    row.currency,
+                    PaymentMethod.OTHER,
+                    row.number,
+                    notes,
+                    ZERO,
+                    author_id,
+                )
                 for row, _invoice_id, settled in paid
             ],
             returning=True,
         )
         bulk.insert(
             Allocation,
+            ("organisation_id", "payment_id", "invoice_id", "installment_id", "amount"),
             [
-                {
-                    "organisation_id": self.org_id,
-                    "payment_id": payment_id,
-                    "invoice_id": invoice_id,
-                    "installment_id": None,
-                    "amount": settled.amount,
-                }
+                (org_id, payment_id, invoice_id, None, settled.amount)
                 for payment_id, (_row, invoice_id, settled) in zip(payment_ids, paid, strict=True)
             ],
         )
 
     def _timeline(self, rows: list[InvoiceRow], ids: list[int], clients: dict[int, int]) -> None:
-        author_id = getattr(self.author, "pk", None)
-        texts = _ImportedText(self.batch.filename)
+        """One entry per client on its timeline: how many invoices came from which file.
+
+        (Each invoice says it was imported by its source; one entry per
+        invoice would double the rows an import writes.)
+        """
+        counts: dict[int, int] = {}
+        for row in rows:
+            counts[clients[id(row)]] = counts.get(clients[id(row)], 0) + 1
+        org_id, author_id = self.organisation.pk, getattr(self.author, "pk", None)
+        filename = self.batch.filename
         bulk.insert(
             Activity,
+            ("organisation_id", "client_id", "invoice_id", "kind", "author_id", "text"),
             [
-                {
-                    "organisation_id": self.org_id,
-                    "client_id": clients[id(row)],
-                    "invoice_id": invoice_id,
-                    "kind": ActivityKind.CREATED,
-                    "author_id": author_id,
-                    "text": texts(row),
-                }
-                for row, invoice_id in zip(rows, ids, strict=True)
+                (
+                    org_id,
+                    client_id,
+                    None,
+                    ActivityKind.CREATED,
+                    author_id,
+                    ngettext(
+                        "%(count)s invoice imported from %(file)s",
+                        "%(count)s invoices imported from %(file)s",
+                        count,
+                    )
+                    % {"count": count, "file": filename},
+                )
+                for client_id, count in counts.items()
             ],
         )
 
@@ -440,28 +446,10 @@ def _line_label(row: InvoiceRow) -> str:
 
 
 def _category(line: LineRow) -> str:
-    # A zero rate the source did not explain: the import says nothing about why.
     if line.vat_category:
         return line.vat_category
+    # A zero rate the source did not explain: the import says nothing about why.
     return VatCategory.STANDARD if line.vat_rate > 0 else VatCategory.NOT_SUBJECT
-
-
-class _ImportedText:
-    """ "Imported from invoices.csv, line 12": where each invoice came from.
-
-    The payments show on the invoice page (its allocations). The sentences
-    are translated once, not once per row.
-    """
-
-    def __init__(self, filename: str) -> None:
-        self.filename = filename
-        self.with_line = _("Imported from %(file)s, line %(line)s")
-        self.without_line = _("Imported from %(file)s")
-
-    def __call__(self, row: InvoiceRow) -> str:
-        if row.line:
-            return self.with_line % {"file": self.filename, "line": row.line}
-        return self.without_line % {"file": row.file or self.filename}
 
 
 def amounts_sum(rows: Iterable[InvoiceRow]) -> dict[str, Decimal]:
