@@ -11,6 +11,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check values, not speed: a per-example time limit only makes
+# them flaky on a busy two-core machine (CI runs SQLite and PostgreSQL side by side).
+settings.register_profile("relance", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("relance")
 
 PASSWORD = "correct horse battery staple"
 
