@@ -65,6 +65,18 @@ def rejected(org, data: bytes, **options) -> list[tuple[int, str, str]]:
             "F-3,Dupont,2026-01-20,2026-02-19,dix euros,EUR\n",
             (4, "Total", "dix euros is not an amount."),
         ),
+        (
+            ",Dupont,2026-01-20,2026-02-19,10.00,EUR\n",
+            (4, "Number", "The invoice number is missing."),
+        ),
+        (
+            "F-3,Dupont,,2026-02-19,10.00,EUR\n",
+            (4, "Issue date", "The issue date is missing."),
+        ),
+        (
+            "F-3,Dupont,2026-01-20,2026-02-19,,EUR\n",
+            (4, "Total", "The total is missing."),
+        ),
     ],
 )
 def test_a_bad_line_is_named_and_nothing_is_written(org, register_counts, extra, expected):

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from importdata import DAMAGED_CSV, GOOD_CSV, shared
+from importdata import DAMAGED_CSV, EINVOICE, GOOD_CSV, shared
 
 from relance.imports.models import ImportBatch
 from relance.ledger.models import Client, Invoice
@@ -166,6 +166,26 @@ def test_importing_the_same_file_again_says_so(as_bob, org):
     assert preview.context["create_count"] == 0 and preview.context["skip_count"] == 2466
     assert "There is nothing new to import." in text
     assert Invoice.objects.filter(organisation=org).count() == 2466
+
+
+def test_several_e_invoices_at_once(as_bob, org):
+    cii = EINVOICE / "zugferd-corpus" / "XML-Rechnung" / "CII"
+    names = ["EN16931_OEPNV.cii.xml", "EN16931_2_Teilrechnung.cii.xml"]
+    files = [SimpleUploadedFile(n, shared(cii / n), content_type="text/xml") for n in names]
+    # Atelier Durand (SIREN 732829320) did not issue these German invoices: refused.
+    as_bob.post(reverse("import_upload"), {"kind": "einvoice", "files": files, "terms_days": "30"})
+    batch = ImportBatch.objects.get()
+    preview = as_bob.get(reverse("import_preview", args=[batch.pk]))
+    assert [e["file"] for e in preview.context["errors"]] == sorted(names)
+    assert "not by this organisation" in preview.context["errors"][0]["text"]
+    # Issued by the organisation itself: imported.
+    org.vat_number = "DE123456789"
+    org.siren = ""
+    org.save()
+    preview = as_bob.get(reverse("import_preview", args=[batch.pk]))
+    assert preview.context["errors"] == [] and preview.context["create_count"] == 2
+    as_bob.post(reverse("import_confirm", args=[batch.pk]))
+    assert set(Invoice.objects.values_list("number", flat=True)) == {"E2018092011804", "471113"}
 
 
 def test_a_file_that_cannot_be_read_says_why(as_bob, org):
