@@ -75,9 +75,10 @@ def _identity(target: int | _NewClient) -> tuple:
 
 
 class ClientIndex:
-    """Finds the client of a row: by reference, SIREN, VAT number, then exact
-    name (never one whose identifiers contradict the row's); a row that
-    matches none makes a new client, found again by the rows after it."""
+    """Finds the client of a row: by reference, SIREN, VAT number, then name
+    (the same letters, whatever the case and spacing), never a client whose
+    identifiers contradict the row's; a row that matches none makes a new
+    client, found again by the rows after it."""
 
     def __init__(self, organisation: Organisation) -> None:
         self.by: dict[str, dict[str, Any]] = {"ref": {}, "siren": {}, "vat": {}, "name": {}}
@@ -140,7 +141,9 @@ class Plan:
         return not self.errors and bool(self.create)
 
 
-def _number_problem(row: InvoiceRow, columns: dict[str, str], message: str, **params: Any):
+def _number_problem(
+    row: InvoiceRow, columns: dict[str, str], message: str, **params: Any
+) -> Problem:
     return Problem(message, params, line=row.line, column=columns.get("number", ""), file=row.file)
 
 
