@@ -25,7 +25,7 @@ class ImportKind(models.TextChoices):
 
 class ImportStatus(models.TextChoices):
     PENDING = "pending", _("Not imported yet")
-    DONE = "done", _("Imported")
+    DONE = "done", _("Import done")
 
 
 def fingerprint(contents: list[bytes]) -> str:

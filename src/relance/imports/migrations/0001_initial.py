@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('filename', models.CharField(max_length=255, verbose_name='file')),
                 ('sha256', models.CharField(max_length=64)),
                 ('size', models.PositiveBigIntegerField(default=0)),
-                ('status', models.CharField(choices=[('pending', 'Not imported yet'), ('done', 'Imported')], default='pending', max_length=10, verbose_name='status')),
+                ('status', models.CharField(choices=[('pending', 'Not imported yet'), ('done', 'Import done')], default='pending', max_length=10, verbose_name='status')),
                 ('options', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('imported_at', models.DateTimeField(blank=True, null=True)),
