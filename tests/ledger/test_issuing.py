@@ -333,3 +333,14 @@ def test_a_written_off_invoice_takes_no_payment(client_acme):
             date=JAN_5,
             shares=[settlement.Share(invoice=invoice, amount=D("10.00"))],
         )
+
+
+def test_numbers_already_taken_by_an_import_are_skipped(client_acme, make_invoice):
+    from relance.ledger.models import InvoiceSource
+
+    imported = make_invoice(client_acme, issue=False)
+    Invoice.objects.filter(pk=imported.pk).update(
+        number="F2026-00001", status="issued", source=InvoiceSource.IMPORT
+    )
+    invoice = make_invoice(client_acme)
+    assert invoice.number == "F2026-00002"

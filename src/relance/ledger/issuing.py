@@ -87,6 +87,10 @@ def issue(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoice:
         series = series_for(invoice, issue_date)
         number = next_number(invoice.organisation, series)  # the series is locked from here
         _check_chronology(invoice, series, issue_date)
+        taken = Invoice.objects.filter(organisation_id=invoice.organisation_id)
+        while taken.filter(number=f"{series}-{number:05d}").exists():
+            # Imported from the tool used before relance: continue after it.
+            number = next_number(invoice.organisation, series)
         invoice.number = f"{series}-{number:05d}"
         invoice.issue_date = issue_date
         invoice.issued_at = timezone.now()

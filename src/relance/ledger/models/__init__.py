@@ -13,8 +13,11 @@ from relance.ledger.models.invoices import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
+    InvoiceSource,
     InvoiceStatus,
     NumberSequence,
+    OperationCategory,
+    VatCategory,
 )
 from relance.ledger.models.payments import Allocation, Payment, PaymentMethod
 from relance.ledger.models.timeline import Activity, ActivityKind, CallOutcome
@@ -35,9 +38,12 @@ __all__ = [
     "Invoice",
     "InvoiceKind",
     "InvoiceLine",
+    "InvoiceSource",
     "InvoiceStatus",
     "NumberSequence",
+    "OperationCategory",
     "Payment",
     "PaymentMethod",
     "Tag",
+    "VatCategory",
 ]
