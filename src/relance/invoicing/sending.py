@@ -9,6 +9,7 @@ its time and Message-ID, so "did they get it?" has an answer.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import time
 from datetime import date
@@ -68,7 +69,10 @@ def build_message(invoice: Invoice) -> EmailMultiAlternatives:
             else "",
             "contact": billing_contacts(client)[0],
         }
-        subject = " ".join(render_to_string("invoicing/email/invoice_subject.txt", context).split())
+        # Collapse the template's line breaks only: amounts keep their no-break spaces.
+        subject = re.sub(
+            r"[ \t\r\n]+", " ", render_to_string("invoicing/email/invoice_subject.txt", context)
+        ).strip()
         text = render_to_string("invoicing/email/invoice_body.txt", context)
         html = render_to_string("invoicing/email/invoice_body.html", context)
     sender, reply_to = _sender(invoice)
