@@ -118,3 +118,15 @@ def test_the_exemption_mention_of_a_franchise_seller_is_frozen_on_the_invoice(
     invoice = issue_invoice(invoice, as_of=JAN_15)
     assert invoice.vat_exemption_reason == "TVA non applicable, art. 293 B du CGI"
     assert invoice.total_gross == D("100.00")
+
+
+def test_a_seller_country_without_legal_rules_is_refused_not_guessed(
+    acme, net30, draft, lawful_org
+):
+    lawful_org.country = "US"
+    lawful_org.save()
+    invoice = draft(acme)
+    with pytest.raises(IssueError, match="no legal rule 'late_penalty_margin' for country US"):
+        issue_invoice(invoice, as_of=JAN_15)
+    invoice.refresh_from_db()
+    assert invoice.is_draft

@@ -9,6 +9,7 @@ the worker call ``issue_invoice`` here.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,11 +19,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from relance import formats
+from relance.einvoice.document import Document
 from relance.ledger import issuing as ledger
 from relance.ledger.issuing import IssueError
 from relance.ledger.models import Installment, Invoice
 from relance.rules import law, mentions
 from relance.rules import terms as rules
+from relance.rules.payment_reference import creditor_reference
 
 from . import render, wording
 from .snapshot import build_document, pure_terms, resolve_terms_template
@@ -114,9 +117,10 @@ def _freeze_defaults(invoice: Invoice) -> None:
         invoice.vat_exemption_reason = org.vat_exemption_reason
 
 
-def check_mentions(invoice: Invoice, issue_date: date) -> None:
-    document = build_document(invoice, issue_date=issue_date)
-    try:
+def check_mentions(invoice: Invoice, issue_date: date) -> Document:
+    """The draft's document, once every mandatory mention is there."""
+    try:  # the penalty text and the indemnity come from the law table
+        document = build_document(invoice, issue_date=issue_date)
         missing = mentions.missing(
             document, seller_country=invoice.organisation.country, numbered=False
         )
@@ -124,6 +128,7 @@ def check_mentions(invoice: Invoice, issue_date: date) -> None:
         raise IssueError(str(exc)) from None
     if missing:
         raise MissingMentions(missing)
+    return document
 
 
 def issue_invoice(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoice:
@@ -140,12 +145,15 @@ def issue_invoice(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoi
         _freeze_defaults(invoice)
         apply_terms(invoice, issue_date)
         check_cap(invoice, issue_date)
-        try:
-            check_mentions(invoice, issue_date)
-        except law.MissingLegalRule as exc:
-            raise IssueError(str(exc)) from None
+        document = check_mentions(invoice, issue_date)
         invoice = ledger.issue(invoice, as_of=as_of, author=author)
-        archive(invoice)
+        # The checked document, now with its number: built once, not twice.
+        document = dataclasses.replace(
+            document,
+            number=invoice.number,
+            creditor_reference=creditor_reference(invoice.number),
+        )
+        archive(invoice, document)
     return invoice
 
 
@@ -166,13 +174,16 @@ def issue_credit_note(
         missing = mentions.missing(document, seller_country=note.organisation.country)
         if missing:
             raise MissingMentions(missing)
-        archive(note)
+        archive(note, document)
     return note
 
 
-def archive(invoice: Invoice) -> None:
+def archive(invoice: Invoice, document: Document | None = None) -> None:
     """Render the issued document once and keep it: what was sent is what stays."""
-    pdf = render.facturx_pdf(invoice)
+    if document is None:
+        pdf = render.facturx_pdf(invoice)
+    else:
+        pdf = render.document_pdf(document, logo=render.logo_bytes(invoice))
     name = f"{invoice.number}.pdf"
     invoice.pdf.save(name, ContentFile(pdf), save=False)
     Invoice.objects.filter(pk=invoice.pk).update(pdf=invoice.pdf.name)

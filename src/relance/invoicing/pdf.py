@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from stdnum import iban as stdnum_iban
 
 from relance import formats
+from relance.einvoice import facturx
 from relance.einvoice.document import VAT_STANDARD, Document, Party, PostalAddress
 from relance.invoicing import wording
 from relance.rules import payment_reference
@@ -48,17 +49,65 @@ _IMAGE_SIGNATURES = (
 
 
 def render_pdf(
-    document: Document, *, logo: bytes | None = None, base_url: str | None = None
+    document: Document,
+    *,
+    logo: bytes | None = None,
+    base_url: str | None = None,
+    facturx_xml: bytes | None = None,
+    profile: str = "en16931",
 ) -> bytes:
-    """The invoice or credit note as PDF/A-3b bytes."""
-    from weasyprint import HTML
+    """The invoice or credit note as PDF/A-3b bytes; with ``facturx_xml``, a
+    Factur-X: the XML (checked against the profile's XSD) attached as
+    ``factur-x.xml`` (AFRelationship Data) and declared in the XMP, in the
+    same pass (no second parse of the PDF)."""
+    from weasyprint import HTML, Attachment
 
     font_config, stylesheet, fetcher = _weasyprint_resources()
     html = _render(document, logo=logo, inline_css=False)
+    attachments = None
+    if facturx_xml is not None:
+        facturx.check_xsd(facturx_xml, profile)
+        encoded = base64.b64encode(facturx_xml).decode("ascii")
+        attachments = [
+            Attachment(
+                url=f"data:text/xml;base64,{encoded}",
+                url_fetcher=fetcher,
+                name="factur-x.xml",
+                description="Factur-X invoice",
+                relationship="Data",
+            )
+        ]
     with _no_cyclic_gc():
-        return HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
-            stylesheets=[stylesheet], font_config=font_config, pdf_variant=PDF_VARIANT
+        rendered = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+            stylesheets=[stylesheet], font_config=font_config
         )
+        if facturx_xml is not None:
+            _declare_facturx(rendered.metadata, profile)
+        return rendered.write_pdf(
+            pdf_variant=PDF_VARIANT, attachments=attachments, finisher=_one_af_entry_each
+        )
+
+
+def _one_af_entry_each(_document: Any, pdf: Any) -> None:
+    """WeasyPrint lists an attachment twice in the catalog's /AF; once is right."""
+    if "AF" in pdf.catalog:
+        import pydyf
+
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+
+
+def _declare_facturx(metadata: Any, profile: str) -> None:
+    """Add the Factur-X properties to the XMP WeasyPrint writes for PDF/A-3."""
+    from lxml import etree
+
+    original = metadata.generate_rdf_metadata
+
+    def generate(variant: str, version: Any, conformance: Any) -> bytes:
+        root = etree.fromstring(original(variant, version, conformance))
+        root.extend(facturx.xmp_descriptions(profile))
+        return etree.tostring(root)
+
+    metadata.generate_rdf_metadata = generate
 
 
 def render_html(document: Document, *, logo: bytes | None = None) -> str:

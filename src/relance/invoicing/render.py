@@ -21,12 +21,10 @@ def logo_bytes(invoice: Invoice) -> bytes | None:
 
 
 def document_pdf(document: Document, *, logo: bytes | None = None) -> bytes:
-    from relance.einvoice import cii, facturx
+    from relance.einvoice import cii
     from relance.invoicing.pdf import render_pdf
 
-    pdf = render_pdf(document, logo=logo)
-    xml = cii.to_cii(document)
-    return facturx.embed(pdf, xml, lang=document.language)
+    return render_pdf(document, logo=logo, facturx_xml=cii.to_cii(document))
 
 
 def facturx_pdf(invoice: Invoice) -> bytes:
