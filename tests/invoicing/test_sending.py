@@ -32,7 +32,7 @@ def test_an_issued_invoice_reaches_the_billing_contact_with_its_pdf(smtp_server,
     )
     body = message.get_body(("plain",)).get_content()
     assert "Bonjour Claire," in body
-    assert "FR7630006000011234567890189" in body
+    assert "IBAN : FR76 3000 6000 0112 3456 7890 189" in body
     assert "RF" in body
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == "F2026-00001.pdf"

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from stdnum import iban
 
 from relance import formats
 from relance.ledger.models import ActivityKind, Invoice
@@ -68,6 +69,7 @@ def build_message(invoice: Invoice) -> EmailMultiAlternatives:
             if document.creditor_reference
             else "",
             "contact": billing_contacts(client)[0],
+            "iban": iban.format(document.iban) if document.iban else "",
         }
         # Collapse the template's line breaks only: amounts keep their no-break spaces.
         subject = re.sub(
