@@ -63,13 +63,24 @@ def client_fr():
 def org(db):
     from relance.organisations.models import Organisation
 
+    # Everything French law asks to print on an invoice: issuing works unless
+    # a test takes a mention away.
     return Organisation.objects.create(
         legal_name="Atelier Durand SAS",
         legal_form="SAS",
+        share_capital=Decimal("10000"),
         siren="732829320",
+        vat_number="FR44732829320",
+        rcs_city="Paris",
+        address_line1="12 rue de la Paix",
+        postcode="75002",
+        city="Paris",
         country="FR",
         currency="EUR",
         time_zone="Europe/Paris",
+        email="compta@atelier-durand.fr",
+        iban="FR7630006000011234567890189",
+        bic="AGRIFRPP",
     )
 
 
@@ -114,7 +125,14 @@ def charlie(other_org):
 def client_acme(org):
     from relance.ledger.models import Client
 
-    return Client.objects.create(organisation=org, name="ACME Industries", siren="552100554")
+    return Client.objects.create(
+        organisation=org,
+        name="ACME Industries",
+        siren="552100554",
+        address_line1="3 quai Rambaud",
+        postcode="69002",
+        city="Lyon",
+    )
 
 
 @pytest.fixture

@@ -9,26 +9,11 @@ JAN_15 = date(2026, 1, 15)
 
 
 @pytest.fixture
-def lawful_org(org):
-    org.address_line1 = "12 rue de la Paix"
-    org.postcode = "75002"
-    org.city = "Paris"
-    org.vat_number = "FR44732829320"
-    org.share_capital = Decimal("10000")
-    org.rcs_city = "Paris"
-    org.email = "compta@atelier-durand.fr"
-    org.iban = "FR7630006000011234567890189"
-    org.bic = "AGRIFRPP"
-    org.save()
-    return org
-
-
-@pytest.fixture
-def acme(lawful_org):
+def acme(org):
     from relance.ledger.models import Client, Contact, ContactRole
 
     client = Client.objects.create(
-        organisation=lawful_org,
+        organisation=org,
         name="ACME Industries",
         siren="552100554",
         address_line1="3 quai Rambaud",
@@ -37,7 +22,7 @@ def acme(lawful_org):
         language="fr",
     )
     Contact.objects.create(
-        organisation=lawful_org,
+        organisation=org,
         client=client,
         first_name="Claire",
         last_name="Martin",
@@ -48,11 +33,11 @@ def acme(lawful_org):
 
 
 @pytest.fixture
-def consumer(lawful_org):
+def consumer(org):
     from relance.ledger.models import Client, ClientKind, Contact, ContactRole
 
     client = Client.objects.create(
-        organisation=lawful_org,
+        organisation=org,
         kind=ClientKind.INDIVIDUAL,
         name="Jeanne Petit",
         address_line1="8 rue des Lilas",
@@ -61,7 +46,7 @@ def consumer(lawful_org):
         language="en",
     )
     Contact.objects.create(
-        organisation=lawful_org,
+        organisation=org,
         client=client,
         first_name="Jeanne",
         last_name="Petit",
@@ -72,11 +57,11 @@ def consumer(lawful_org):
 
 
 @pytest.fixture
-def net30(lawful_org):
+def net30(org):
     from relance.invoicing.models import PaymentTermsTemplate
 
     return PaymentTermsTemplate.objects.create(
-        organisation=lawful_org, name="30 jours", kind="net", days=30, is_default=True
+        organisation=org, name="30 jours", kind="net", days=30, is_default=True
     )
 
 

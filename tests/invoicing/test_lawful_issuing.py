@@ -30,9 +30,9 @@ def test_a_complete_invoice_is_issued_with_its_terms_and_archived_pdf(acme, net3
     assert b"F2026-00001" in xml and b"<ram:DuePayableAmount>1200.00<" in xml
 
 
-def test_a_missing_mention_blocks_issuing_and_names_it(acme, net30, draft, lawful_org):
-    lawful_org.vat_number = ""
-    lawful_org.save()
+def test_a_missing_mention_blocks_issuing_and_names_it(acme, net30, draft, org):
+    org.vat_number = ""
+    org.save()
     acme.siren = ""
     acme.save()
     invoice = draft(acme)
@@ -50,9 +50,9 @@ def test_a_consumer_invoice_needs_no_siren(consumer, net30, draft):
     assert invoice.status == InvoiceStatus.ISSUED
 
 
-def test_client_terms_override_the_organisation_default(acme, net30, draft, lawful_org):
+def test_client_terms_override_the_organisation_default(acme, net30, draft, org):
     acme.payment_terms = PaymentTermsTemplate.objects.create(
-        organisation=lawful_org, name="45 FDM", kind="eom_then_days", days=45, agreed_45_eom=True
+        organisation=org, name="45 FDM", kind="eom_then_days", days=45, agreed_45_eom=True
     )
     acme.save()
     invoice = issue_invoice(draft(acme), as_of=JAN_15)
@@ -67,9 +67,9 @@ def test_a_due_date_beyond_the_legal_cap_is_refused_with_the_article(acme, draft
     assert invoice.is_draft
 
 
-def test_45_days_end_of_month_needs_the_contract_to_say_so(acme, draft, lawful_org):
+def test_45_days_end_of_month_needs_the_contract_to_say_so(acme, draft, org):
     unagreed = PaymentTermsTemplate.objects.create(
-        organisation=lawful_org, name="45 FDM", kind="days_then_eom", days=45
+        organisation=org, name="45 FDM", kind="days_then_eom", days=45
     )
     with pytest.raises(IssueError, match="L441-10"):
         issue_invoice(draft(acme, terms_template=unagreed), as_of=date(2026, 1, 20))
@@ -79,9 +79,9 @@ def test_45_days_end_of_month_needs_the_contract_to_say_so(acme, draft, lawful_o
     assert invoice.due_date == date(2026, 3, 31)
 
 
-def test_a_deposit_creates_the_installment_rows(acme, draft, lawful_org):
+def test_a_deposit_creates_the_installment_rows(acme, draft, org):
     deposit = PaymentTermsTemplate.objects.create(
-        organisation=lawful_org, name="Acompte", kind="deposit", deposit_percent=D(30), days=30
+        organisation=org, name="Acompte", kind="deposit", deposit_percent=D(30), days=30
     )
     invoice = issue_invoice(draft(acme, terms_template=deposit), as_of=JAN_15)
     rows = [(row.due_date, row.amount) for row in invoice.installments.all()]
@@ -89,9 +89,9 @@ def test_a_deposit_creates_the_installment_rows(acme, draft, lawful_org):
     assert invoice.due_date == date(2026, 2, 14)
 
 
-def test_monthly_installments_sum_exactly(acme, draft, lawful_org):
+def test_monthly_installments_sum_exactly(acme, draft, org):
     three = PaymentTermsTemplate.objects.create(
-        organisation=lawful_org, name="3 fois", kind="installments", count=3, days=0
+        organisation=org, name="3 fois", kind="installments", count=3, days=0
     )
     invoice = issue_invoice(
         draft(acme, terms_template=three, lines=[("X", D(1), D("83.34"), D(20))]), as_of=JAN_15
@@ -108,11 +108,11 @@ def test_an_issued_invoice_cannot_be_issued_again(acme, net30, draft):
 
 
 def test_the_exemption_mention_of_a_franchise_seller_is_frozen_on_the_invoice(
-    acme, net30, draft, lawful_org
+    acme, net30, draft, org
 ):
-    lawful_org.vat_number = ""
-    lawful_org.vat_exemption_reason = "TVA non applicable, art. 293 B du CGI"
-    lawful_org.save()
+    org.vat_number = ""
+    org.vat_exemption_reason = "TVA non applicable, art. 293 B du CGI"
+    org.save()
     invoice = draft(acme, lines=[("Cours", D(2), D("50"), D(0))])
     invoice.lines.update(vat_category="E")
     invoice = issue_invoice(invoice, as_of=JAN_15)
@@ -120,11 +120,9 @@ def test_the_exemption_mention_of_a_franchise_seller_is_frozen_on_the_invoice(
     assert invoice.total_gross == D("100.00")
 
 
-def test_a_seller_country_without_legal_rules_is_refused_not_guessed(
-    acme, net30, draft, lawful_org
-):
-    lawful_org.country = "US"
-    lawful_org.save()
+def test_a_seller_country_without_legal_rules_is_refused_not_guessed(acme, net30, draft, org):
+    org.country = "US"
+    org.save()
     invoice = draft(acme)
     with pytest.raises(IssueError, match="no legal rule 'late_penalty_margin' for country US"):
         issue_invoice(invoice, as_of=JAN_15)
