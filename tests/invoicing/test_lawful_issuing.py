@@ -128,3 +128,12 @@ def test_a_seller_country_without_legal_rules_is_refused_not_guessed(acme, net30
         issue_invoice(invoice, as_of=JAN_15)
     invoice.refresh_from_db()
     assert invoice.is_draft
+
+
+def test_a_hand_typed_due_date_is_printed_once_not_worded_as_terms(acme, draft):
+    from relance.invoicing.snapshot import build_document
+
+    invoice = issue_invoice(draft(acme, due_date=date(2026, 2, 10)), as_of=JAN_15)
+    document = build_document(invoice)
+    assert document.due_date == date(2026, 2, 10)
+    assert document.payment_terms_text == ""

@@ -58,10 +58,9 @@ def terms_text(terms: dict[str, Any], due: date | None) -> str:
         text = _("Payable in installments (see the schedule)")
     else:
         text = ""
+    # A due date typed by hand has no terms to word: the page prints the date itself.
     if due is not None and text:
         text = _("%(terms)s, by %(date)s") % {"terms": text, "date": formats.day(due)}
-    elif due is not None:
-        text = _("Due by %(date)s") % {"date": formats.day(due)}
     return text
 
 
