@@ -344,3 +344,11 @@ def test_numbers_already_taken_by_an_import_are_skipped(client_acme, make_invoic
     )
     invoice = make_invoice(client_acme)
     assert invoice.number == "F2026-00002"
+
+
+def test_a_line_may_carry_its_vat_category(client_acme):
+    invoice = issuing.create_draft(
+        client=client_acme,
+        lines=[("Cours", D(1), D(50), D(0), "E"), ("Livre", D(1), D(9), D(20))],
+    )
+    assert [line.vat_category for line in invoice.lines.all()] == ["E", "S"]

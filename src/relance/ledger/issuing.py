@@ -25,9 +25,29 @@ from relance.ledger.models import (
     InvoiceLine,
     InvoiceStatus,
     NumberSequence,
+    VatCategory,
 )
 from relance.ledger.models.timeline import record
 from relance.rules.money import ZERO
+
+# A line: (description, quantity, unit price excl. VAT, VAT rate) and, optionally, its
+# EN 16931 VAT category (standard when left out).
+LineSpec = tuple[str, Decimal, Decimal, Decimal] | tuple[str, Decimal, Decimal, Decimal, str]
+
+
+def _new_lines(invoice: Invoice, lines: list[LineSpec]) -> list[InvoiceLine]:
+    return [
+        InvoiceLine(
+            invoice=invoice,
+            position=position,
+            description=line[0],
+            quantity=line[1],
+            unit_price=line[2],
+            vat_rate=line[3],
+            vat_category=line[4] if len(line) > 4 else VatCategory.STANDARD,
+        )
+        for position, line in enumerate(lines)
+    ]
 
 
 class IssueError(ValueError):
@@ -174,13 +194,13 @@ def _apply_credit_note(credit_note: Invoice, author: Any) -> None:
 def create_draft(
     *,
     client: Client,
-    lines: list[tuple[str, Decimal, Decimal, Decimal]],
+    lines: list[LineSpec],
     kind: str = InvoiceKind.INVOICE,
     corrects: Invoice | None = None,
     author: Any = None,
     **fields: Any,
 ) -> Invoice:
-    """Create a draft with its lines (description, quantity, unit price, VAT rate)."""
+    """Create a draft with its lines (see ``LineSpec``)."""
     with transaction.atomic():
         invoice = Invoice.objects.create(
             organisation_id=client.organisation_id,
@@ -189,12 +209,7 @@ def create_draft(
             corrects=corrects,
             **fields,
         )
-        InvoiceLine.objects.bulk_create(
-            InvoiceLine(
-                invoice=invoice, position=i, description=d, quantity=q, unit_price=p, vat_rate=v
-            )
-            for i, (d, q, p, v) in enumerate(lines)
-        )
+        InvoiceLine.objects.bulk_create(_new_lines(invoice, lines))
         invoice.recompute_totals()
         record(
             client=client,
@@ -259,7 +274,7 @@ def set_installments(invoice: Invoice, rows: list[tuple[date, Decimal]]) -> None
 def update_draft(
     invoice: Invoice,
     *,
-    lines: list[tuple[str, Decimal, Decimal, Decimal]],
+    lines: list[LineSpec],
     installments: list[tuple[date, Decimal]] | None = None,
     **fields: Any,
 ) -> Invoice:
@@ -275,12 +290,7 @@ def update_draft(
             setattr(invoice, name, value)
         invoice.save()
         invoice.lines.all().delete()
-        InvoiceLine.objects.bulk_create(
-            InvoiceLine(
-                invoice=invoice, position=i, description=d, quantity=q, unit_price=p, vat_rate=v
-            )
-            for i, (d, q, p, v) in enumerate(lines)
-        )
+        InvoiceLine.objects.bulk_create(_new_lines(invoice, lines))
         if installments is not None:
             set_installments(invoice, installments)
         invoice.recompute_totals()

@@ -479,12 +479,9 @@ class InvoiceEditor:
         header["vat_exemption_reason"] = header["vat_exemption_reason"].strip()
         return header
 
-    def line_tuples(self) -> list[tuple[str, Decimal, Decimal, Decimal]]:
-        return [form.as_tuple() for form in self.lines.filled()]  # type: ignore[attr-defined]
-
-    def categories(self) -> list[str]:
-        """Each filled line's VAT category, in the order of ``line_tuples``."""
-        return [form.category for form in self.lines.filled()]  # type: ignore[attr-defined]
+    def line_tuples(self) -> list[tuple[str, Decimal, Decimal, Decimal, str]]:
+        """The filled lines with their VAT category (``ledger.issuing.LineSpec``)."""
+        return [(*form.as_tuple(), form.category) for form in self.lines.filled()]  # type: ignore[attr-defined]
 
     def schedule(self) -> list[tuple[date, Decimal]]:
         return [

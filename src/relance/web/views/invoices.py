@@ -44,9 +44,8 @@ from relance.ledger.models import (
     Attachment,
     Client,
     Invoice,
-    InvoiceLine,
 )
-from relance.ledger.models.invoices import InvoiceSource, VatCategory
+from relance.ledger.models.invoices import InvoiceSource
 from relance.ledger.models.timeline import record
 from relance.rules import aging
 from relance.rules import terms as term_rules
@@ -649,15 +648,6 @@ def _editor(request: HttpRequest, data: Any = None, **kwargs: Any) -> InvoiceEdi
     return InvoiceEditor.build(data, clients=clients, terms=terms, **kwargs)
 
 
-def _set_categories(invoice: Invoice, categories: list[str]) -> None:
-    """Lines are written in order (position = index): mark the non-standard ones."""
-    for position, category in enumerate(categories):
-        if category != VatCategory.STANDARD:
-            InvoiceLine.objects.filter(invoice=invoice, position=position).update(
-                vat_category=category
-            )
-
-
 @writer_view
 def invoice_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -670,7 +660,6 @@ def invoice_create(request: HttpRequest) -> HttpResponse:
                     author=request.user,
                     **editor.header(),
                 )
-                _set_categories(invoice, editor.categories())
                 issuing.set_installments(invoice, editor.schedule())
             messages.success(request, _("Draft saved. Check it, then issue it."))
             return redirect("invoice_detail", pk=invoice.pk)
@@ -702,15 +691,13 @@ def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
         editor = _editor(request, request.POST)
         if not editor.wants_more_lines(request.POST) and editor.is_valid():
             try:
-                with transaction.atomic():
-                    invoice = issuing.update_draft(
-                        invoice,
-                        client=editor.form.cleaned_data["client"],
-                        lines=editor.line_tuples(),
-                        installments=editor.schedule(),
-                        **editor.header(),
-                    )
-                    _set_categories(invoice, editor.categories())
+                invoice = issuing.update_draft(
+                    invoice,
+                    client=editor.form.cleaned_data["client"],
+                    lines=editor.line_tuples(),
+                    installments=editor.schedule(),
+                    **editor.header(),
+                )
             except IssueError as exc:
                 messages.error(request, str(exc))
             else:
