@@ -22,7 +22,7 @@ from relance import formats
 from relance.einvoice.document import Document
 from relance.ledger import issuing as ledger
 from relance.ledger.issuing import IssueError
-from relance.ledger.models import Installment, Invoice
+from relance.ledger.models import Invoice
 from relance.rules import law, mentions
 from relance.rules import terms as rules
 from relance.rules.payment_reference import creditor_reference
@@ -68,13 +68,10 @@ def apply_terms(invoice: Invoice, issue_date: date) -> None:
                 % {"name": template.name, "reason": exc}
             ) from None
         invoice.due_date = rows[-1][0]
-        invoice.installments.all().delete()
-        if len(rows) > 1:
-            Installment.objects.bulk_create(
-                Installment(invoice=invoice, position=i, due_date=due, amount=amount)
-                for i, (due, amount) in enumerate(rows, start=1)
-                if amount > 0
-            )
+        # One row is a plain due date, not a schedule; tiny totals leave 0 rows out.
+        ledger.set_installments(
+            invoice, [(due, amount) for due, amount in rows if amount > 0] if len(rows) > 1 else []
+        )
     elif invoice.due_date is not None and not invoice.terms:
         invoice.terms = {"kind": "fixed_date"}
     invoice.save()
