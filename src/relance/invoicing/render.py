@@ -29,21 +29,3 @@ def document_pdf(document: Document, *, logo: bytes | None = None) -> bytes:
 
 def facturx_pdf(invoice: Invoice) -> bytes:
     return document_pdf(build_document(invoice), logo=logo_bytes(invoice))
-
-
-def stored_pdf(invoice: Invoice) -> bytes | None:
-    """The issued document's archived PDF; made and archived now for a document
-    issued before relance archived PDFs (the demo's history). None for imports:
-    relance did not make them and cannot print them as they were."""
-    if invoice.is_draft or invoice.source != "relance":
-        return None if not invoice.pdf else _read(invoice)
-    if not invoice.pdf:
-        from .issuing import archive
-
-        archive(invoice)
-    return _read(invoice)
-
-
-def _read(invoice: Invoice) -> bytes:
-    with invoice.pdf.open("rb") as handle:
-        return handle.read()

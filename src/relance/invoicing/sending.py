@@ -51,7 +51,8 @@ def build_message(invoice: Invoice) -> EmailMultiAlternatives:
     if not invoice.pdf:
         raise SendError(_("%(doc)s has no PDF to send.") % {"doc": invoice})
     client = invoice.client
-    recipients = [c.email for c in billing_contacts(client)]
+    contacts = billing_contacts(client)
+    recipients = [c.email for c in contacts]
     if not recipients:
         raise SendError(
             _("%(client)s has no billing contact with an email address.") % {"client": client}
@@ -68,7 +69,7 @@ def build_message(invoice: Invoice) -> EmailMultiAlternatives:
             "reference": format_reference(document.creditor_reference)
             if document.creditor_reference
             else "",
-            "contact": billing_contacts(client)[0],
+            "contact": contacts[0],
             "iban": iban.format(document.iban) if document.iban else "",
         }
         # Collapse the template's line breaks only: amounts keep their no-break spaces.
