@@ -13,20 +13,21 @@ from babel.numbers import format_currency, format_decimal
 from django.utils.translation import get_language, to_locale
 
 
-def _locale() -> str:
+def current_locale() -> str:
+    """The active language as a babel locale name ("fr", "en")."""
     return to_locale(get_language() or "fr")
 
 
 def money(amount: Decimal, currency: str) -> str:
     """Decimal("1234.5"), "EUR" -> "1 234,50 €" in French, "€1,234.50" in English."""
-    return format_currency(amount, currency, locale=_locale())
+    return format_currency(amount, currency, locale=current_locale())
 
 
 def number(value: Decimal) -> str:
     """Decimal("1234.5") -> "1 234,5" in French, "1,234.5" in English."""
-    return format_decimal(value, locale=_locale())
+    return format_decimal(value, locale=current_locale())
 
 
 def day(value: date) -> str:
     """date(2026, 11, 19) -> "19 nov. 2026" in French, "Nov 19, 2026" in English."""
-    return format_date(value, format="medium", locale=_locale())
+    return format_date(value, format="medium", locale=current_locale())

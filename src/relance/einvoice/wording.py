@@ -16,13 +16,15 @@ from relance.einvoice.document import VAT_EXPORT, VAT_INTRA_EU, VAT_REVERSE_CHAR
 from relance.rules.money import D
 
 
-def _pct(value: Decimal | str) -> str:
+def percent(value: Decimal | str) -> str:
+    """Decimal("5.50") -> "5,5 %" in French."""
     return formats.number(D(str(value)).normalize()) + " %"
 
 
-def discount_text(percent: Decimal, last_day: date, amount_then: Decimal, currency: str) -> str:
+def discount_text(rate: Decimal, last_day: date, amount_then: Decimal, currency: str) -> str:
+    percent_text = percent(rate)
     return _("Early-payment discount: %(pct)s if paid by %(date)s, i.e. %(amount)s to pay.") % {
-        "pct": _pct(percent),
+        "pct": percent_text,
         "date": formats.day(last_day),
         "amount": formats.money(amount_then, currency),
     }

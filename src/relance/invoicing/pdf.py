@@ -294,7 +294,7 @@ def _address(address: PostalAddress, *, show_country: bool) -> list[str]:
 
 
 def _country_name(code: str) -> str:
-    locale = Locale.parse(translation.to_locale(translation.get_language() or "fr"))
+    locale = Locale.parse(formats.current_locale())
     return locale.territories.get(code.upper(), code)
 
 
@@ -459,29 +459,25 @@ def _css_string(text: str) -> str:
 
 def _percent(rate: Decimal) -> str:
     """Decimal("20.00") -> "20 %", Decimal("5.5") -> "5,5 %" in French."""
-    return format_percent(rate / 100, locale=_locale(), decimal_quantization=False)
+    return format_percent(rate / 100, locale=formats.current_locale(), decimal_quantization=False)
 
 
 def _whole_money(amount: Decimal, currency: str) -> str:
     """40 -> "40 €" rather than "40,00 €", as the law and capital are written."""
     if amount != amount.to_integral_value():
         return formats.money(amount, currency)
-    pattern = Locale.parse(_locale()).currency_formats["standard"].pattern
+    pattern = Locale.parse(formats.current_locale()).currency_formats["standard"].pattern
     return format_currency(
         amount,
         currency,
         format=pattern.replace("0.00", "0"),
-        locale=_locale(),
+        locale=formats.current_locale(),
         currency_digits=False,
     )
 
 
 def _within_cents(amount: Decimal) -> bool:
     return amount == amount.quantize(Decimal("0.01"))
-
-
-def _locale() -> str:
-    return translation.to_locale(translation.get_language() or "fr")
 
 
 def _vat_category_label(category: str, rate: Decimal) -> str:

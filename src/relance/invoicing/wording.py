@@ -22,14 +22,10 @@ from relance.einvoice.wording import (  # noqa: F401 - the invoice's wording, in
     indemnity_text,
     no_discount_text,
     operation_text,
+    percent,
     vat_on_debits_text,
 )
 from relance.rules import law
-from relance.rules.money import D
-
-
-def _pct(value: Any) -> str:
-    return formats.number(D(str(value)).normalize()) + " %"
 
 
 def terms_text(terms: dict[str, Any], due: date | None) -> str:
@@ -52,7 +48,7 @@ def terms_text(terms: dict[str, Any], due: date | None) -> str:
         text = _("Payable %(days)s days from the invoice date, end of month") % {"days": days}
     elif kind == "deposit":
         text = _("Deposit of %(pct)s on receipt, the balance afterwards") % {
-            "pct": _pct(terms["deposit_percent"])
+            "pct": percent(terms["deposit_percent"])
         }
     elif kind == "installments":
         text = _("Payable in installments (see the schedule)")
