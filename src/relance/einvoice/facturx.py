@@ -1,38 +1,25 @@
 """Factur-X PDF: the invoice PDF/A-3 with its CII XML inside.
 
-relance writes its own invoices in one pass: WeasyPrint attaches the XML
-and writes the XMP (``relance.invoicing.pdf.render_pdf(facturx_xml=...)``,
-with ``check_xsd`` and ``xmp_descriptions`` from here). ``embed`` turns any
-other PDF/A-3 into a Factur-X afterwards.
-
-``embed`` attaches the XML as ``factur-x.xml`` (AFRelationship /Data) to a
-PDF/A-3 made by WeasyPrint (``pdf_variant="pdf/a-3b"``) and writes the XMP
-that declares both PDF/A-3 (pdfaid:part 3) and the Factur-X profile
-(fx:ConformanceLevel), using the factur-x library, which checks the XML
-against the profile's XSD first. ``extract_xml`` reads it back.
-
-PDF/A wants the document information dictionary to say what the XMP says.
-The library writes its own XMP (producer "pypdf", its own dates) but leaves
-WeasyPrint's /Producer and adds /Keywords, which XMP lacks: ``embed`` makes
-the dictionary agree with the XMP afterwards. The XMP is left uncompressed,
-as PDF/A validators and signing tools expect.
+relance writes its invoices in one pass: WeasyPrint attaches the XML as
+``factur-x.xml`` (AFRelationship /Data) and writes the XMP that declares
+both PDF/A-3 (pdfaid:part 3) and the Factur-X profile (fx:ConformanceLevel)
+— see ``relance.invoicing.pdf.render_pdf(facturx_xml=...)``, which uses
+``check_xsd`` and ``xmp_descriptions`` from here. ``extract_xml`` reads the
+XML back, from ours or from anyone's Factur-X or ZUGFeRD 2 PDF.
 """
 
 from __future__ import annotations
 
 import functools
 import io
-import re
 from pathlib import Path
 
 import facturx as _lib
 from lxml import etree
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from relance.einvoice.cii import PROFILES
-
-__all__ = ["FacturXError", "check_xsd", "embed", "extract_xml", "xmp_descriptions"]
+__all__ = ["FacturXError", "check_xsd", "extract_xml", "xmp_descriptions"]
 
 # The Factur-X XSDs shipped with the factur-x library, parsed once per process.
 _XSD_DIR = Path(_lib.__file__).parent / "xsd_and_schematron"
@@ -107,56 +94,6 @@ def xmp_descriptions(profile: str = "en16931") -> list[etree._Element]:
 
 class FacturXError(ValueError):
     """A PDF or XML that cannot make, or does not hold, a Factur-X invoice."""
-
-
-def embed(pdf: bytes, xml: bytes, *, profile: str = "en16931", lang: str = "fr") -> bytes:
-    """The Factur-X PDF: ``pdf`` with ``xml`` embedded and declared."""
-    if profile not in PROFILES:
-        raise FacturXError(f"unknown Factur-X profile {profile!r}; expected one of {PROFILES}")
-    _check_pdf(pdf)
-    try:
-        made = _lib.generate_from_binary(
-            pdf,
-            xml,
-            flavor="factur-x",
-            level=profile,
-            check_xsd=True,
-            lang=lang,
-            afrelationship="data",
-            xmp_compression=False,
-        )
-    except Exception as error:  # the library raises bare Exception for XSD failures
-        raise FacturXError(f"cannot make a Factur-X PDF: {error}") from error
-    return _info_as_xmp(made)
-
-
-def _xmp_value(xmp: str, tag: str) -> str:
-    found = re.search(rf"<{tag}>([^<]*)</{tag}>", xmp)
-    return found.group(1) if found else ""
-
-
-def _pdf_date(xmp_date: str) -> str:
-    """2026-01-15T10:20:30+00:00 -> D:20260115102030+00'00'"""
-    digits = re.sub(r"\D", "", xmp_date[:19])
-    offset = xmp_date[19:] or "+00:00"
-    if offset == "Z":
-        offset = "+00:00"
-    return f"D:{digits}{offset[0]}{offset[1:3]}'{offset[4:6]}'"
-
-
-def _info_as_xmp(pdf: bytes) -> bytes:
-    writer = PdfWriter(clone_from=io.BytesIO(pdf))
-    writer.pdf_header = pdf.split(b"\n", 1)[0].strip()  # pypdf would write %PDF-1.3
-    xmp = writer.root_object["/Metadata"].get_object().get_data().decode("utf-8")
-    info = {key: str(value) for key, value in (writer.metadata or {}).items()}
-    info.pop("/Keywords", None)  # no pdf:Keywords in the XMP
-    info["/Producer"] = _xmp_value(xmp, "pdf:Producer")
-    info["/CreationDate"] = _pdf_date(_xmp_value(xmp, "xmp:CreateDate"))
-    info["/ModDate"] = _pdf_date(_xmp_value(xmp, "xmp:ModifyDate"))
-    writer.metadata = info
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def extract_xml(pdf: bytes) -> bytes:
