@@ -28,7 +28,7 @@ from relance.rules import terms as rules
 from relance.rules.payment_reference import creditor_reference
 
 from . import render, wording
-from .snapshot import build_document, pure_terms, resolve_terms_template
+from .snapshot import build_document, pure_terms, terms_source
 
 __all__ = ["IssueError", "MissingMentions", "apply_terms", "issue_credit_note", "issue_invoice"]
 
@@ -53,9 +53,7 @@ def apply_terms(invoice: Invoice, issue_date: date) -> None:
     """
     if invoice.is_credit_note:
         return
-    template = invoice.terms_template if invoice.terms_template_id else None
-    if template is None and invoice.due_date is None:
-        template = resolve_terms_template(invoice)
+    template, _whose = terms_source(invoice)
     if template is not None:
         invoice.terms = template.as_dict()
         try:

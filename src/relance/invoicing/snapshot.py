@@ -32,19 +32,28 @@ def client_kind(client: Client) -> doc.ClientKind:
     return "b2b" if client.is_company else "b2c"
 
 
-def resolve_terms_template(invoice: Invoice) -> PaymentTermsTemplate | None:
-    """Invoice > client > organisation default."""
+def default_terms(
+    organisation_id: int, client: Client | None
+) -> tuple[PaymentTermsTemplate | None, str]:
+    """The terms a draft without its own gets, and whose they are:
+    the client's ("client"), else the organisation's default ("organisation")."""
+    if client is not None and client.payment_terms_id:
+        return client.payment_terms, "client"
+    default = PaymentTermsTemplate.objects.filter(
+        organisation_id=organisation_id, is_default=True
+    ).first()
+    return default, "organisation"
+
+
+def terms_source(invoice: Invoice) -> tuple[PaymentTermsTemplate | None, str]:
+    """What fixes a draft's due date when it is issued: its own terms
+    ("invoice"), else a due date typed by hand ("due_date", no template),
+    else the client's, else the organisation's default terms."""
     if invoice.terms_template_id:
-        return invoice.terms_template
-    if invoice.client.payment_terms_id:
-        return invoice.client.payment_terms
-    return (
-        PaymentTermsTemplate.objects.filter(
-            organisation_id=invoice.organisation_id, is_default=True
-        )
-        .order_by("id")
-        .first()
-    )
+        return invoice.terms_template, "invoice"
+    if invoice.due_date is not None:
+        return None, "due_date"
+    return default_terms(invoice.organisation_id, invoice.client)
 
 
 def pure_terms(terms: dict[str, Any], issue_date: date, country: str) -> rules.PaymentTerms:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from relance import formats
 from relance.einvoice.facturx import FacturXError
-from relance.invoicing import pdf, wording
+from relance.invoicing import pdf, snapshot, wording
 from relance.invoicing import render as rendering
 from relance.invoicing.issuing import MissingMentions, issue_credit_note, issue_invoice
 from relance.invoicing.models import PaymentTermsTemplate
@@ -236,10 +236,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 
 def default_terms(request: HttpRequest, client: Client | None) -> dict[str, Any]:
     """The terms a draft without its own gets: the client's, else the organisation's."""
-    if client is not None and client.payment_terms_id:
-        return {"template": client.payment_terms, "whose": "client"}
-    template = scoped(request, PaymentTermsTemplate).filter(is_default=True).first()
-    return {"template": template, "whose": "organisation"}
+    template, whose = snapshot.default_terms(request.organisation.pk, client)
+    return {"template": template, "whose": whose}
 
 
 def mid_month_hint(issue_date: date) -> date | None:
@@ -252,13 +250,10 @@ def mid_month_hint(issue_date: date) -> date | None:
 def _draft_terms(request: HttpRequest, invoice: Invoice) -> dict[str, Any]:
     """What a draft will say about payment when it is issued today."""
     today = request.organisation.today()
-    if invoice.terms_template_id:
-        info = {"template": invoice.terms_template, "whose": "invoice"}
-    elif invoice.due_date is not None:
-        return {"template": None, "whose": "due_date", "due": invoice.due_date}
-    else:
-        info = default_terms(request, invoice.client)
-    template = info["template"]
+    template, whose = snapshot.terms_source(invoice)
+    if whose == "due_date":
+        return {"template": None, "whose": whose, "due": invoice.due_date}
+    info: dict[str, Any] = {"template": template, "whose": whose}
     if template is not None:
         on = invoice.issue_date or today
         try:
