@@ -78,3 +78,12 @@ def test_the_worker_uses_the_organisations_day(smtp_server, retainer):
     # 31 January 23:30 UTC is already 1 February in Paris.
     result = run_once(datetime.fromisoformat("2026-01-31T23:30:00+00:00"))
     assert result.issued == ["F2026-00001"]
+
+
+def test_the_worker_reaches_an_organisation_fourteen_hours_ahead(smtp_server, retainer, org):
+    org.time_zone = "Pacific/Kiritimati"  # UTC+14
+    org.save()
+    # 31 January 10:00 UTC is already 1 February in Kiritimati; not yet a minute before.
+    assert run_once(datetime.fromisoformat("2026-01-31T09:59:00+00:00")).issued == []
+    result = run_once(datetime.fromisoformat("2026-01-31T10:00:00+00:00"))
+    assert result.issued == ["F2026-00001"]

@@ -217,6 +217,10 @@ class Invoice(models.Model):
             ),
         ]
         indexes = [
+            # relance worker, every minute: invoices to send later (very few rows).
+            models.Index(
+                fields=["send_on"], name="invoice_send_on", condition=Q(send_on__isnull=False)
+            ),
             # Dashboard, aging and client balances read only open invoices.
             models.Index(
                 fields=["organisation", "due_date"],
