@@ -60,16 +60,23 @@ def pure_terms(terms: dict[str, Any], issue_date: date, country: str) -> rules.P
     return terms_from_dict(terms, issue_date, holiday_country=country or "FR")
 
 
+def _postal(line1: str, line2: str, postcode: str, city: str, country: str) -> doc.PostalAddress:
+    return doc.PostalAddress(
+        lines=tuple(x for x in (line1, line2) if x), postcode=postcode, city=city, country=country
+    )
+
+
+def _billing_address(client: Client) -> doc.PostalAddress:
+    return _postal(
+        client.address_line1, client.address_line2, client.postcode, client.city, client.country
+    )
+
+
 def _seller(org: Organisation) -> doc.Party:
     return doc.Party(
         name=org.legal_name,
         trade_name=org.trade_name,
-        address=doc.PostalAddress(
-            lines=tuple(x for x in (org.address_line1, org.address_line2) if x),
-            postcode=org.postcode,
-            city=org.city,
-            country=org.country,
-        ),
+        address=_postal(org.address_line1, org.address_line2, org.postcode, org.city, org.country),
         legal_form=org.legal_form,
         share_capital=org.share_capital,
         siren=org.siren,
@@ -94,12 +101,7 @@ def _buyer(client: Client) -> doc.Party:
     contacts = billing_contacts(client)
     return doc.Party(
         name=client.name,
-        address=doc.PostalAddress(
-            lines=tuple(x for x in (client.address_line1, client.address_line2) if x),
-            postcode=client.postcode,
-            city=client.city,
-            country=client.country,
-        ),
+        address=_billing_address(client),
         siren=client.siren if client.is_company else "",
         siret=client.siret if client.is_company else "",
         vat_number=client.vat_number,
@@ -111,16 +113,18 @@ def _buyer(client: Client) -> doc.Party:
 def _delivery(client: Client, category: str) -> doc.PostalAddress | None:
     if category == "services" or not client.delivery_address_line1:
         return None
-    address = doc.PostalAddress(
-        lines=tuple(x for x in (client.delivery_address_line1, client.delivery_address_line2) if x),
-        postcode=client.delivery_postcode,
-        city=client.delivery_city,
-        country=client.delivery_country or client.country,
+    address = _postal(
+        client.delivery_address_line1,
+        client.delivery_address_line2,
+        client.delivery_postcode,
+        client.delivery_city,
+        client.delivery_country or client.country,
     )
+    billing = _billing_address(client)
     same = (address.lines, address.postcode, address.city) == (
-        tuple(x for x in (client.address_line1, client.address_line2) if x),
-        client.postcode,
-        client.city,
+        billing.lines,
+        billing.postcode,
+        billing.city,
     )
     return None if same else address
 
