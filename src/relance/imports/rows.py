@@ -24,11 +24,16 @@ from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
 from stdnum.fr import siret as fr_siret
 
-from relance.rules.money import CURRENCIES, ZERO, has_sub_minor_digits, quantum, round_money
+from relance.rules.money import (
+    CURRENCIES,
+    MAX_AMOUNT,
+    ZERO,
+    has_sub_minor_digits,
+    quantum,
+    round_money,
+)
 from relance.rules.totals import compute_totals
 
-# The largest amount a money column holds (DECIMAL(15, 2), ledger.fields.MAX_AMOUNT).
-MAX_AMOUNT = Decimal("9999999999999.99")
 # Column widths of the register (ledger.models): longer values are refused, not cut.
 MAX_NUMBER = 40
 MAX_CLIENT_NAME = 200

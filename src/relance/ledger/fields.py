@@ -16,10 +16,9 @@ from typing import Any
 from django.db import models
 from django.db.models.functions import Cast, Round
 
-from relance.rules.money import ZERO
+from relance.rules.money import MAX_AMOUNT, ZERO
 
-# The largest amount a money column holds (DECIMAL(15, 2)).
-MAX_AMOUNT = Decimal("9999999999999.99")
+__all__ = ["MAX_AMOUNT", "MoneyField", "MoneySum", "cents"]
 
 
 def MoneyField(verbose_name: Any = None, **kwargs: Any) -> models.DecimalField:

@@ -17,6 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+# The largest amount relance stores (money columns are DECIMAL(15, 2)).
+MAX_AMOUNT = Decimal("9999999999999.99")
 
 # Currencies relance accepts, with their minor-unit exponent (ISO 4217).
 # Only currencies with at most two decimals: amounts are stored with two.
