@@ -60,6 +60,7 @@ from relance.ledger.models import (
 from relance.ledger.models.clients import Channel
 from relance.ledger.models.invoices import OPEN_STATUSES, settlement_status
 from relance.organisations.models import Membership, Organisation, Role
+from relance.rules import terms as term_rules
 from relance.rules.money import ZERO, round_money
 from relance.rules.totals import compute_totals
 from relance.validators import normalise_phone
@@ -261,15 +262,11 @@ def workday(day: date) -> date:
     return day + timedelta(days=max(0, 7 - day.weekday())) if day.weekday() >= 5 else day
 
 
-def end_of_month(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
 def due_date(issue: date, terms: str) -> date:
     """Net 30 days, or 45 days end of month (the French "45 jours fin de mois")."""
     if terms == "45eom":
-        return end_of_month(issue + timedelta(days=45))
-    return issue + timedelta(days=int(terms))
+        return term_rules.due_date(term_rules.PaymentTerms("days_then_eom", days=45), issue)
+    return term_rules.due_date(term_rules.PaymentTerms("net", days=int(terms)), issue)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
