@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "relance.ledger",
     "relance.invoicing",
     "relance.imports",
+    "relance.dunning",
     "relance.web",
 ]
 

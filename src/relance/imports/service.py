@@ -40,6 +40,7 @@ from relance.ledger.models import (
     PaymentMethod,
 )
 from relance.ledger.models.invoices import InvoiceSource, VatCategory, settlement_status
+from relance.ledger.signals import invoices_issued
 from relance.organisations.models import Organisation
 from relance.rules.money import ZERO
 
@@ -237,6 +238,7 @@ def run(
             writer = _Writer(organisation, batch, author)
             clients = writer.clients(result)
             invoice_ids = writer.invoices(result.create, clients)
+            invoices_issued.send(Invoice, organisation_id=organisation.pk, invoice_ids=invoice_ids)
             batch.status = ImportStatus.DONE
             batch.imported_at = timezone.now()
             batch.created_count = len(invoice_ids)

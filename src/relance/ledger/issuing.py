@@ -28,6 +28,7 @@ from relance.ledger.models import (
     VatCategory,
 )
 from relance.ledger.models.timeline import record
+from relance.ledger.signals import invoices_issued
 from relance.rules.money import ZERO
 
 # A line: (description, quantity, unit price excl. VAT, VAT rate) and, optionally, its
@@ -126,6 +127,10 @@ def issue(invoice: Invoice, *, as_of: date, author: Any = None) -> Invoice:
         )
         if invoice.is_credit_note:
             _apply_credit_note(invoice, author)
+        else:
+            invoices_issued.send(
+                Invoice, organisation_id=invoice.organisation_id, invoice_ids=[invoice.pk]
+            )
     return invoice
 
 

@@ -4,6 +4,8 @@ from relance.ledger.models.clients import (
     ClientStatus,
     Contact,
     ContactRole,
+    NonPaymentReason,
+    RiskLevel,
     Tag,
 )
 from relance.ledger.models.invoices import (
@@ -40,10 +42,12 @@ __all__ = [
     "InvoiceLine",
     "InvoiceSource",
     "InvoiceStatus",
+    "NonPaymentReason",
     "NumberSequence",
     "OperationCategory",
     "Payment",
     "PaymentMethod",
+    "RiskLevel",
     "Tag",
     "VatCategory",
 ]

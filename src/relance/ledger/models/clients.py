@@ -37,6 +37,24 @@ class ClientStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+
+
+class NonPaymentReason(models.TextChoices):
+    """Why a client does not pay (seed 004): asked, recorded, shown on the client."""
+
+    FINANCIAL_DIFFICULTY = "financial", _("Financial difficulty")
+    BANK_PROBLEM = "bank", _("Bank problem")
+    DISASTER = "disaster", _("Disaster")
+    DISPUTE = "dispute", _("Dispute")
+    NOT_RECEIVED = "not_received", _("Invoice not received")
+    FORGOT = "forgot", _("Forgot")
+    OTHER = "other", _("Other")
+
+
 class Tag(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="tags")
     name = models.CharField(_("name"), max_length=50)
@@ -107,6 +125,22 @@ class Client(Address):
     status = models.CharField(
         _("status"), max_length=15, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
     )
+    dunning_policy = models.ForeignKey(
+        "dunning.Policy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reminder policy"),
+        help_text=_("Leave empty to use the organisation's default policy."),
+    )
+    risk_level = models.CharField(
+        _("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.NORMAL
+    )
+    nonpayment_reason = models.CharField(
+        _("reason for non-payment"), max_length=15, choices=NonPaymentReason.choices, blank=True
+    )
+    nonpayment_detail = models.TextField(_("details"), blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="clients", verbose_name=_("tags"))
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -201,6 +235,9 @@ class Contact(models.Model):
         _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
     )
     do_not_contact = models.BooleanField(_("do not contact"), default=False)
+    # Set when a message to this contact bounced; cleared when the address is fixed.
+    bounced_at = models.DateTimeField(_("bounced"), null=True, blank=True)
+    bounce_reason = models.CharField(_("bounce reason"), max_length=300, blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
     objects = TenantQuerySet.as_manager()

@@ -178,6 +178,15 @@ class Invoice(models.Model):
         related_name="+",
         verbose_name=_("payment terms"),
     )
+    dunning_policy = models.ForeignKey(
+        "dunning.Policy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reminder policy"),
+        help_text=_("Leave empty to use the client's policy."),
+    )
     # The terms as applied when the document was issued (see PaymentTermsTemplate.as_dict).
     terms = models.JSONField(_("payment terms"), default=dict, blank=True)
     pdf = models.FileField(upload_to="invoices/", blank=True)

@@ -1,0 +1,530 @@
+"""The daily run: the rules decide, this module records.
+
+For one organisation and one local day (``as_of``) it reads only the chases
+whose ``next_action_on`` has come (an index), asks ``rules.ladder`` what fires,
+and records in one transaction per group of clients: the reminders (unique per
+receivable, step and occurrence, so a rerun is harmless), one outbox message per
+client, channel and day listing every invoice concerned at the firmest tone,
+and each chase's new cursor and next date. Nothing is sent here: the dispatcher
+delivers the outbox, re-checking every invoice at send time.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from relance import formats
+from relance.ledger.models import ActivityKind, ClientStatus, Payment
+from relance.ledger.models.timeline import record
+from relance.rules import ladder
+from relance.rules.money import ZERO
+from relance.rules.terms import is_business_day
+
+from .models import (
+    Chase,
+    DunningSettings,
+    Message,
+    MessageStatus,
+    Pause,
+    PauseKind,
+    PauseOutcome,
+    Policy,
+    Reminder,
+    ReminderStatus,
+    Run,
+)
+
+CLIENTS_PER_BATCH = 1000
+OPEN = ("issued", "partially_paid")
+STOPPED_CLIENTS = (ClientStatus.INSOLVENT, ClientStatus.CLOSED, ClientStatus.IN_COLLECTION)
+
+
+@dataclass
+class RunReport:
+    as_of: date
+    dry_run: bool = False
+    looked: int = 0
+    fired: int = 0
+    skipped: int = 0
+    closed: int = 0
+    held: int = 0
+    messages: int = 0
+    by_step: Counter = field(default_factory=Counter)
+    by_channel: Counter = field(default_factory=Counter)
+    pauses_ended: int = 0
+    promises_broken: int = 0
+    conflicts: int = 0
+
+
+class _DryRun(Exception):
+    def __init__(self, report: RunReport) -> None:
+        self.report = report
+
+
+@dataclass
+class Policies:
+    """The organisation's ladders, and which one applies to what."""
+
+    ladders: dict[int, ladder.Ladder]
+    cycle: dict[int, bool]
+    default_id: int | None
+    individuals_id: int | None = None
+
+    @classmethod
+    def load(cls, organisation: Any) -> Policies:
+        ladders: dict[int, ladder.Ladder] = {}
+        cycle: dict[int, bool] = {}
+        default_id = individuals_id = None
+        country = organisation.country or "FR"
+        for policy in Policy.objects.filter(organisation=organisation).prefetch_related("steps"):
+            ladders[policy.pk] = ladder.Ladder(policy.rules(), country)
+            cycle[policy.pk] = policy.hold_for_cycle
+            if policy.is_default:
+                default_id = policy.pk
+            if policy.is_default_individuals:
+                individuals_id = policy.pk
+        return cls(ladders, cycle, default_id, individuals_id)
+
+    def resolve(
+        self, invoice_policy: int | None, client_policy: int | None, client_kind: str = "company"
+    ) -> int | None:
+        """Invoice > client > organisation default (its own for individuals, if set)."""
+        if invoice_policy or client_policy:
+            return invoice_policy or client_policy
+        if client_kind == "individual" and self.individuals_id:
+            return self.individuals_id
+        return self.default_id
+
+
+def window_opening(day: date, tz_name: str, settings: DunningSettings, country: str) -> datetime:
+    """When a message decided on ``day`` may leave: the sending window's start
+    in the client's time zone, on the first business day from ``day``."""
+    try:
+        tz = zoneinfo.ZoneInfo(tz_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = zoneinfo.ZoneInfo("Europe/Paris")
+    if settings.business_days_only:
+        while not is_business_day(day, country):
+            day += timedelta(days=1)
+    return datetime.combine(day, time(settings.window_start), tzinfo=tz).astimezone(UTC)
+
+
+# -- pauses --------------------------------------------------------------------
+
+
+def end_pauses(organisation: Any, as_of: date, report: RunReport) -> None:
+    """End the pauses whose day has come; a promise not kept resumes the ladder at once."""
+    for pause in Pause.objects.filter(
+        organisation=organisation, ended_on__isnull=True, until__isnull=False
+    ).select_related("client", "invoice"):
+        if pause.resume_on() > as_of:
+            continue
+        outcome = PauseOutcome.EXPIRED
+        if pause.kind == PauseKind.PROMISE:
+            outcome = PauseOutcome.KEPT if promise_kept(pause) else PauseOutcome.BROKEN
+        updated = Pause.objects.filter(pk=pause.pk, ended_on__isnull=True).update(
+            ended_on=as_of, outcome=outcome
+        )
+        if not updated:
+            continue
+        report.pauses_ended += 1
+        if outcome == PauseOutcome.BROKEN:
+            report.promises_broken += 1
+            text = _("Promise to pay %(amount)s by %(day)s not kept: the reminders resume.") % {
+                "amount": formats.money(pause.amount, pause.currency)
+                if pause.amount
+                else _("the balance"),
+                "day": formats.day(pause.until),
+            }
+        elif outcome == PauseOutcome.KEPT:
+            text = _("Promise to pay by %(day)s kept.") % {"day": formats.day(pause.until)}
+        else:
+            text = _("%(pause)s ended on %(day)s: the reminders resume.") % {
+                "pause": pause.get_kind_display(),
+                "day": formats.day(as_of),
+            }
+        record(client=pause.client, invoice=pause.invoice, kind=ActivityKind.STATUS, text=text)
+        wake(client_id=pause.client_id, invoice_id=pause.invoice_id, on=as_of)
+
+
+def promise_kept(pause: Pause) -> bool:
+    """Kept when what was promised arrived by the promised day (or nothing is owed)."""
+    invoices = (
+        [pause.invoice]
+        if pause.invoice_id
+        else list(pause.client.invoices.filter(kind="invoice", status__in=OPEN))
+    )
+    if all(not invoice.is_open for invoice in invoices if invoice is not None):
+        return True
+    if not pause.amount:
+        return False
+    received = sum(
+        (
+            p.amount
+            for p in Payment.objects.filter(
+                client_id=pause.client_id, date__gte=pause.starts_on, date__lte=pause.until
+            )
+        ),
+        ZERO,
+    )
+    return received >= pause.amount
+
+
+def holds(organisation: Any) -> tuple[dict[int, date], dict[int, date]]:
+    """The active pauses: resume day per client (whole client) and per invoice."""
+    by_client: dict[int, date] = {}
+    by_invoice: dict[int, date] = {}
+    for pause in Pause.objects.filter(organisation=organisation, ended_on__isnull=True):
+        resume = pause.resume_on()
+        target = by_invoice if pause.invoice_id else by_client
+        key = pause.invoice_id or pause.client_id
+        target[key] = max(resume, target.get(key, date.min))
+    return by_client, by_invoice
+
+
+def wake(*, client_id: int, invoice_id: int | None = None, on: date) -> None:
+    """Have the next run look at these chases again (after a pause ends, a policy changes…)."""
+    chases = Chase.objects.filter(client_id=client_id, closed=False)
+    if invoice_id:
+        chases = chases.filter(invoice_id=invoice_id)
+    chases.filter(Q(next_action_on__isnull=True) | Q(next_action_on__gt=on)).update(
+        next_action_on=on
+    )
+
+
+# -- the run ---------------------------------------------------------------------
+
+_FIELDS = (
+    "pk",
+    "client_id",
+    "invoice_id",
+    "installment_id",
+    "due_date",
+    "cursor_on",
+    "cursor_position",
+    "cursor_occurrence",
+    "invoice__status",
+    "invoice__balance",
+    "invoice__currency",
+    "invoice__issue_date",
+    "invoice__sent_at",
+    "invoice__dunning_policy_id",
+    "installment__amount",
+    "installment__amount_paid",
+    "client__kind",
+    "client__risk_level",
+    "client__status",
+    "client__dunning_policy_id",
+    "client__cycle_months",
+    "client__cycle_day",
+    "client__time_zone",
+)
+
+
+def run(
+    organisation: Any,
+    as_of: date,
+    *,
+    dry_run: bool = False,
+    clients: Iterable[int] | None = None,
+) -> RunReport:
+    """Decide and record one organisation's day. ``dry_run`` records nothing."""
+    report = RunReport(as_of=as_of, dry_run=dry_run)
+    if not dry_run:
+        # Each group of clients commits on its own: a crash loses at most one group's
+        # work, which the next run redoes (the chases it did not move are still due).
+        _run(organisation, as_of, report, clients)
+        return report
+    try:
+        with transaction.atomic():
+            _run(organisation, as_of, report, clients)
+            raise _DryRun(report)
+    except _DryRun as done:
+        return done.report
+
+
+def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] | None) -> None:
+    started = timezone.now()
+    settings = DunningSettings.for_org(organisation)
+    end_pauses(organisation, as_of, report)
+    policies = Policies.load(organisation)
+    by_client, by_invoice = holds(organisation)
+    due = Chase.objects.filter(organisation=organisation, next_action_on__lte=as_of, closed=False)
+    if only is not None:
+        due = due.filter(client_id__in=list(only))
+    client_ids = sorted(set(due.values_list("client_id", flat=True)))
+    recorder = _Recorder(organisation, as_of, settings, report)
+    for start in range(0, len(client_ids), CLIENTS_PER_BATCH):
+        group = client_ids[start : start + CLIENTS_PER_BATCH]
+        rows = due.filter(client_id__in=group).order_by("client_id", "pk").values_list(*_FIELDS)
+        try:
+            with transaction.atomic():
+                for row in rows:
+                    _decide_one(row, as_of, policies, by_client, by_invoice, recorder)
+                recorder.flush()
+        except IntegrityError:
+            # Another run recorded the same reminders first (unique per event): its work stands.
+            recorder.discard()
+            report.conflicts += 1
+    Run.objects.update_or_create(
+        organisation=organisation,
+        day=as_of,
+        defaults={
+            "started_at": started,
+            "finished_at": timezone.now(),
+            "fired": report.fired,
+            "skipped": report.skipped,
+            "messages": report.messages,
+            "closed": report.closed,
+        },
+    )
+
+
+def _decide_one(
+    row: tuple,
+    as_of: date,
+    policies: Policies,
+    by_client: dict[int, date],
+    by_invoice: dict[int, date],
+    recorder: _Recorder,
+) -> None:
+    (
+        chase_id, client_id, invoice_id, installment_id, due_date, cursor_on, cursor_pos,
+        cursor_occ, status, balance, currency, issue_date, sent_at, invoice_policy,
+        part_amount, part_paid, client_kind, risk, client_status, client_policy,
+        cycle_months, cycle_day, tz_name,
+    ) = row  # fmt: skip
+    recorder.report.looked += 1
+    if installment_id is not None:
+        balance = min(balance, part_amount - part_paid)
+    if status not in OPEN or balance <= 0 or client_status in STOPPED_CLIENTS:
+        recorder.close(chase_id)
+        return
+    policy_id = policies.resolve(invoice_policy, client_policy, client_kind)
+    steps = policies.ladders.get(policy_id) if policy_id else None
+    if steps is None:
+        recorder.move(chase_id, None, None)  # no policy: nothing to do until one is set
+        return
+    start = issue_date
+    if sent_at is not None:
+        start = max(start, timezone.localtime(sent_at, recorder.tz).date())
+    paused = max(by_client.get(client_id, date.min), by_invoice.get(invoice_id, date.min))
+    hold = ladder.Hold(
+        paused_until=paused if paused != date.min else None,
+        overdue_not_before=ladder.cycle_hold(due_date, cycle_months, cycle_day)
+        if policies.cycle.get(policy_id) and cycle_months
+        else None,
+    )
+    receivable = ladder.Receivable(
+        due_date=due_date,
+        balance=balance,
+        currency=currency,
+        client_kind=client_kind,
+        risk=risk,
+        start=start,
+    )
+    cursor = (cursor_on, cursor_pos, cursor_occ) if cursor_on is not None else None
+    decision = steps.decide(receivable, cursor, as_of, hold)
+    if decision.held:
+        recorder.report.held += 1
+    if decision.fire is None:
+        recorder.move(chase_id, None, decision.next_on)
+        return
+    recorder.fire(chase_id, client_id, invoice_id, tz_name, decision)
+
+
+class _Recorder:
+    """Collects a group's decisions and writes them in a few statements."""
+
+    def __init__(
+        self, organisation: Any, as_of: date, settings: DunningSettings, report: RunReport
+    ) -> None:
+        self.organisation = organisation
+        self.as_of = as_of
+        self.settings = settings
+        self.report = report
+        self.tz = organisation.tzinfo
+        self.country = organisation.country or "FR"
+        self._openings: dict[str, datetime] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self.reminders: list[Reminder] = []
+        self.moves: list[tuple[int, date | None, int, int, date | None, bool]] = []
+        # (client, channel) -> [(tone, position, template, needs_approval)]
+        self.outbox: dict[tuple[int, str], list[tuple[str, int, str, bool]]] = defaultdict(list)
+        self.zones: dict[int, str] = {}
+
+    def close(self, chase_id: int) -> None:
+        self.report.closed += 1
+        self.moves.append((chase_id, None, -1, -1, None, True))
+
+    def move(self, chase_id: int, cursor: tuple | None, next_on: date | None) -> None:
+        self.moves.append((chase_id, None, -1, -1, next_on, False))
+
+    def fire(
+        self, chase_id: int, client_id: int, invoice_id: int, tz: str, d: ladder.Decision
+    ) -> None:
+        assert d.fire is not None
+        org_id = self.organisation.pk
+        for event, status in [(e, ReminderStatus.SKIPPED) for e in d.skipped] + [
+            (d.fire, ReminderStatus.FIRED)
+        ]:
+            step = event.step
+            self.reminders.append(
+                Reminder(
+                    organisation_id=org_id,
+                    chase_id=chase_id,
+                    client_id=client_id,
+                    invoice_id=invoice_id,
+                    step_id=step.key or None,
+                    channels=",".join(step.channels),
+                    position=event.position,
+                    occurrence=event.occurrence,
+                    planned_on=event.on,
+                    fired_on=self.as_of,
+                    status=status,
+                    tone=step.tone,
+                    kind=step.kind,
+                )
+            )
+        self.report.fired += 1
+        self.report.skipped += len(d.skipped)
+        step = d.fire.step
+        self.report.by_step[step.position] += 1
+        for channel in step.channels:
+            self.report.by_channel[channel] += 1
+            self.outbox[(client_id, channel)].append(
+                (step.tone, step.position, step.template, step.needs_approval)
+            )
+        self.zones[client_id] = tz
+        on, position, occurrence = d.fire.key
+        self.moves.append((chase_id, on, position, occurrence, d.next_on, False))
+
+    def opening(self, tz: str) -> datetime:
+        found = self._openings.get(tz)
+        if found is None:
+            found = self._openings[tz] = window_opening(self.as_of, tz, self.settings, self.country)
+        return found
+
+    def discard(self) -> None:
+        self._reset()
+
+    def flush(self) -> None:
+        Reminder.objects.bulk_create(self.reminders, batch_size=2000)
+        self._messages()
+        _update_chases(self.moves)
+        self._reset()
+
+    def _messages(self) -> None:
+        if not self.outbox:
+            return
+        existing = {
+            (m.client_id, m.channel): m
+            for m in Message.objects.filter(
+                client_id__in={client for client, _ in self.outbox}, day=self.as_of
+            )
+        }
+        new: list[Message] = []
+        for (client_id, channel), fired in self.outbox.items():
+            tone, _, template, _ = max(fired, key=lambda f: (ladder.TONE_RANK[f[0]], f[1]))
+            approval = any(f[3] for f in fired)
+            message = existing.get((client_id, channel))
+            if message is not None:
+                # The client already has today's message on this channel: it carries these too.
+                if message.status in (MessageStatus.QUEUED, MessageStatus.AWAITING_APPROVAL) and (
+                    ladder.TONE_RANK[tone] > ladder.TONE_RANK[message.tone]
+                ):
+                    Message.objects.filter(pk=message.pk, status=message.status).update(
+                        tone=tone, template=template
+                    )
+                continue
+            if channel == "call":
+                status = MessageStatus.TO_DO
+            elif approval:
+                status = MessageStatus.AWAITING_APPROVAL
+            else:
+                status = MessageStatus.QUEUED
+            new.append(
+                Message(
+                    organisation_id=self.organisation.pk,
+                    client_id=client_id,
+                    channel=channel,
+                    day=self.as_of,
+                    tone=tone,
+                    template=template,
+                    status=status,
+                    not_before=self.opening(self.zones[client_id]),
+                )
+            )
+        Message.objects.bulk_create(new, batch_size=2000)
+        self.report.messages += len(new)
+
+
+def _update_chases(moves: list[tuple[int, date | None, int, int, date | None, bool]]) -> None:
+    """One UPDATE … FROM (values) per chunk instead of one statement per chase.
+
+    A move without a cursor keeps the stored one (COALESCE)."""
+    if not moves:
+        return
+    table = Chase._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ids, ons, positions, occurrences, nexts, closed = zip(*moves, strict=True)
+            cursor.execute(
+                f"""UPDATE {table} AS c SET
+                    cursor_on = COALESCE(v.cursor_on, c.cursor_on),
+                    cursor_position = CASE WHEN v.cursor_on IS NULL
+                        THEN c.cursor_position ELSE v.pos END,
+                    cursor_occurrence = CASE WHEN v.cursor_on IS NULL
+                        THEN c.cursor_occurrence ELSE v.occ END,
+                    next_action_on = v.next, closed = v.closed
+                FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::date[]) AS cursor_on,
+                             unnest(%s::smallint[]) AS pos, unnest(%s::smallint[]) AS occ,
+                             unnest(%s::date[]) AS next, unnest(%s::boolean[]) AS closed) AS v
+                WHERE c.id = v.id""",
+                [
+                    list(ids),
+                    list(ons),
+                    list(positions),
+                    list(occurrences),
+                    list(nexts),
+                    list(closed),
+                ],
+            )
+            return
+        for start in range(0, len(moves), 5000):
+            chunk = moves[start : start + 5000]
+            values = ",".join(["(%s,%s,%s,%s,%s,%s)"] * len(chunk))
+            params: list[Any] = []
+            for chase_id, on, pos, occ, next_on, closed in chunk:
+                params += [
+                    chase_id,
+                    on.isoformat() if on else None,
+                    pos,
+                    occ,
+                    next_on.isoformat() if next_on else None,
+                    closed,
+                ]
+            cursor.execute(
+                f"""WITH v(id, cursor_on, pos, occ, next, closed) AS (VALUES {values})
+                UPDATE {table} SET
+                    cursor_on = COALESCE(v.cursor_on, {table}.cursor_on),
+                    cursor_position = CASE WHEN v.cursor_on IS NULL
+                        THEN {table}.cursor_position ELSE v.pos END,
+                    cursor_occurrence = CASE WHEN v.cursor_on IS NULL
+                        THEN {table}.cursor_occurrence ELSE v.occ END,
+                    next_action_on = v.next, closed = v.closed
+                FROM v WHERE {table}.id = v.id""",
+                params,
+            )

@@ -1,0 +1,17 @@
+from datetime import date
+
+from relance.dunning.models import Chase, Message, Reminder
+
+
+def test_standard_ladder_first_steps(org, chased, make_invoice, run_day):
+    invoice = make_invoice(chased, "1200.00", issue_date=date(2026, 1, 5), due=date(2026, 2, 4))
+    assert Chase.objects.filter(invoice=invoice).count() == 1
+    report = run_day(date(2026, 1, 5))
+    assert report.fired == 0
+    chase = Chase.objects.get(invoice=invoice)
+    assert chase.next_action_on == date(2026, 2, 1)
+    report = run_day(date(2026, 2, 1))
+    assert report.fired == 1
+    assert Message.objects.get().template == "before_due"
+    report = run_day(date(2026, 2, 1))
+    assert report.fired == 0 and Reminder.objects.count() == 1
