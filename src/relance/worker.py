@@ -21,9 +21,13 @@ class Pass:
     issued: list[str] = field(default_factory=list)
     sent: int = 0
     failed: int = 0
+    reminders_fired: int = 0
+    reminders_sent: int = 0
+    reminders_failed: int = 0
 
 
-def run_once(now: datetime | None = None) -> Pass:
+def run_once(now: datetime | None = None, *, worker: str | None = None) -> Pass:
+    from relance.dunning import scheduler
     from relance.invoicing import recurring, sending
     from relance.organisations.models import Organisation
 
@@ -36,6 +40,12 @@ def run_once(now: datetime | None = None) -> Pass:
         sent, failed = sending.send_due(as_of, organisation_id=org.pk)
         result.sent += sent
         result.failed += failed
+    # The reminders: each organisation's daily run at its hour, then the outbox.
+    tick = scheduler.tick(now, worker=worker)
+    result.reminders_fired = sum(r.fired for r in tick.runs)
+    if tick.delivered is not None:
+        result.reminders_sent = tick.delivered.sent + tick.delivered.letters
+        result.reminders_failed = tick.delivered.failed + tick.delivered.uncertain
     return result
 
 

@@ -15,3 +15,17 @@ def test_standard_ladder_first_steps(org, chased, make_invoice, run_day):
     assert Message.objects.get().template == "before_due"
     report = run_day(date(2026, 2, 1))
     assert report.fired == 0 and Reminder.objects.count() == 1
+
+
+def test_dispatch_sends_email(org, chased, make_invoice, run_day, smtp_server):
+    from datetime import UTC, datetime
+
+    from relance.dunning import dispatch
+
+    make_invoice(chased, "1200.00", issue_date=date(2026, 1, 5), due=date(2026, 2, 4))
+    run_day(date(2026, 2, 5))  # +1: friendly email + sms
+    report = dispatch.dispatch(datetime(2026, 2, 5, 9, 30, tzinfo=UTC))
+    assert report.sent >= 1, report
+    (msg,) = smtp_server.messages
+    print(msg["Subject"])
+    print(msg.get_body(("plain",)).get_content())

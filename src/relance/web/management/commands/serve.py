@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import socket
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +25,22 @@ def check_port_free(host: str, port: int) -> None:
             raise CommandError(f"Cannot listen on {host}:{port}: {reason}") from None
 
 
+def _worker_loop(interval: int = 60) -> None:
+    """``relance worker`` in a thread: one machine, one command."""
+    from django.db import close_old_connections
+
+    from relance.worker import run_once
+
+    while True:
+        try:
+            run_once()
+        except Exception:  # keep serving; the heartbeat shows the worker is unwell
+            logging.getLogger(__name__).exception("worker pass failed")
+        finally:
+            close_old_connections()
+        time.sleep(interval)
+
+
 class Command(BaseCommand):
     # Checks run after the port test: the JSONField check opens the database,
     # which would create it even when the port is taken.
@@ -33,13 +52,25 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
         parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not run the worker (reminders, scheduled sends) beside the web server.",
+        )
+        parser.add_argument(
             "--demo",
             action="store_true",
             help="Load the demo organisation first if it is not there yet.",
         )
 
     def handle(
-        self, *args: Any, host: str, port: int, threads: int, demo: bool, **options: Any
+        self,
+        *args: Any,
+        host: str,
+        port: int,
+        threads: int,
+        demo: bool,
+        no_worker: bool = False,
+        **options: Any,
     ) -> None:
         from waitress import serve
 
@@ -56,6 +87,9 @@ class Command(BaseCommand):
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(self.style.SUCCESS(f"relance is running at http://{shown_host}:{port}/"))
         self.stdout.write(f"Data directory: {settings.DATA_DIR}  (Ctrl+C to stop)")
+        if not no_worker:
+            threading.Thread(target=_worker_loop, name="relance-worker", daemon=True).start()
+            self.stdout.write("Worker started: daily reminders and scheduled sends.")
         # Under systemd or a pipe stdout is block-buffered: show the URL now, not at exit.
         self.stdout.flush()
         serve(application, host=host, port=port, threads=threads, ident="relance")

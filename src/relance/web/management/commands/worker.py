@@ -10,7 +10,10 @@ from django.utils import timezone
 
 
 class Command(BaseCommand):
-    help = "Run scheduled jobs: recurring invoices, invoices to send later."
+    help = (
+        "Run scheduled jobs: recurring invoices, invoices to send later, each organisation's "
+        "daily reminder run at its hour, and the reminders' outbox."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="One pass, then exit.")
@@ -44,6 +47,13 @@ class Command(BaseCommand):
                     f"issued {len(result.issued)} ({', '.join(result.issued)}), "
                     f"sent {result.sent}, failed {result.failed}"
                 )
+            if result.reminders_fired or result.reminders_sent or result.reminders_failed:
+                self.stdout.write(
+                    f"reminders: {result.reminders_fired} steps fired, "
+                    f"{result.reminders_sent} messages delivered, "
+                    f"{result.reminders_failed} failed or uncertain"
+                )
+            self.stdout.flush()
             if once or stopping:
                 return
             for _ in range(interval):

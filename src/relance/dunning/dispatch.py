@@ -1,0 +1,457 @@
+"""Delivering the outbox: exactly once, or marked uncertain for a person.
+
+Each queued message is claimed with a compare-and-set update (queued →
+sending) before any transport sees it, and no lock is held across the network
+call. At send time the dispatcher re-reads the register: invoices paid,
+credited or paused since the run drop out, and a message with nothing left to
+ask is cancelled. Its content and Message-ID are stored before the transport
+is called, so when a worker dies mid-send the row stays "sending"; ``recover``
+turns such rows into "uncertain" for a person to check — never a silent resend.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from relance.ledger.models import ActivityKind, Client, Invoice
+from relance.ledger.models.timeline import record
+from relance.rules import sms as sms_rules
+from relance.rules.terms import is_business_day
+
+from . import context as reminder_context
+from . import templating
+from .engine import OPEN, STOPPED_CLIENTS, window_opening
+from .models import (
+    Attempt,
+    AttemptStatus,
+    Channel,
+    ChannelState,
+    Chase,
+    DunningSettings,
+    Message,
+    MessageStatus,
+    MessageTemplate,
+    Pause,
+    PauseKind,
+    Reminder,
+    ReminderStatus,
+)
+from .transports import base as transports
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(minutes=10)
+MAX_ATTEMPTS = 6
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    uncertain: int = 0
+    letters: int = 0
+    recovered: int = 0
+    deferred: int = 0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def recover(now: datetime | None = None, stale_after: timedelta = STALE_AFTER) -> int:
+    """Messages left "sending" by a worker that died: uncertain, for a person to check."""
+    now = now or timezone.now()
+    count = 0
+    for message in Message.objects.filter(
+        status=MessageStatus.SENDING, claimed_at__lt=now - stale_after
+    ).select_related("client"):
+        changed = Message.objects.filter(
+            pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at
+        ).update(
+            status=MessageStatus.UNCERTAIN,
+            last_error=_("The worker stopped while sending: check whether the client got it."),
+        )
+        if not changed:
+            continue
+        count += 1
+        Attempt.objects.create(
+            message=message,
+            started_at=message.claimed_at,
+            status=AttemptStatus.UNCERTAIN,
+            error="worker stopped while sending",
+            worker=message.claimed_by,
+        )
+        record(
+            client=message.client,
+            kind=ActivityKind.NOTE,
+            text=_("%(channel)s reminder of %(day)s: sending was interrupted, check by hand.")
+            % {"channel": message.get_channel_display(), "day": message.day.isoformat()},
+        )
+    return count
+
+
+def dispatch(
+    now: datetime | None = None,
+    *,
+    organisation_id: int | None = None,
+    limit: int = 500,
+    worker: str | None = None,
+) -> DispatchReport:
+    """Deliver what is queued and due; returns what happened."""
+    now = now or timezone.now()
+    worker = worker or worker_name()
+    report = DispatchReport()
+    report.recovered = recover(now)
+    disabled = set(ChannelState.objects.values_list("organisation_id", "channel"))
+    queued = Message.objects.filter(status=MessageStatus.QUEUED, not_before__lte=now)
+    if organisation_id is not None:
+        queued = queued.filter(organisation_id=organisation_id)
+    for pk, org_id, channel in queued.order_by("not_before", "pk").values_list(
+        "pk", "organisation_id", "channel"
+    )[:limit]:
+        if (org_id, channel) in disabled:
+            continue
+        claimed = Message.objects.filter(pk=pk, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.SENDING,
+            claimed_at=now,
+            claimed_by=worker,
+            attempts=F("attempts") + 1,
+        )
+        if claimed != 1:
+            continue  # another worker took it
+        message = Message.objects.select_related("client__organisation").get(pk=pk)
+        try:
+            _deliver(message, now, worker, report)
+        except Exception:
+            # Anything unexpected after the claim: a person decides, nothing is resent.
+            log.exception("dispatching message %s", pk)
+            Message.objects.filter(pk=pk, status=MessageStatus.SENDING).update(
+                status=MessageStatus.UNCERTAIN, last_error=_("Unexpected error while sending.")
+            )
+            report.uncertain += 1
+    return report
+
+
+def open_items(message: Message, as_of: date) -> list[reminder_context.Item]:
+    """The receivables this message is about that still need asking, read now."""
+    client = message.client
+    if client.status in STOPPED_CLIENTS:
+        return []
+    reminders = Reminder.objects.filter(
+        client=client, fired_on=message.day, status=ReminderStatus.FIRED
+    ).values_list("chase_id", "channels")
+    chase_ids = {chase for chase, channels in reminders if message.channel in channels.split(",")}
+    paused_invoices, client_paused = _paused(client, as_of)
+    if client_paused:
+        return []
+    items = []
+    for chase in Chase.objects.filter(pk__in=chase_ids, closed=False).select_related(
+        "invoice", "installment"
+    ):
+        invoice = chase.invoice
+        if invoice.status not in OPEN or invoice.pk in paused_invoices:
+            continue
+        balance = invoice.balance
+        if chase.installment is not None:
+            balance = min(balance, chase.installment.remaining)
+        if balance > 0:
+            items.append(reminder_context.Item(invoice, chase.installment, balance))
+    return items
+
+
+def _paused(client: Client, as_of: date) -> tuple[set[int], bool]:
+    invoices: set[int] = set()
+    whole = False
+    for pause in Pause.objects.filter(client=client, ended_on__isnull=True):
+        if pause.resume_on() <= as_of:
+            continue
+        if pause.invoice_id:
+            invoices.add(pause.invoice_id)
+        else:
+            whole = True
+    return invoices, whole
+
+
+def _in_window(now: datetime, client: Client, settings: DunningSettings) -> bool:
+    local = timezone.localtime(now, _zone(client.time_zone))
+    if settings.business_days_only and not is_business_day(
+        local.date(), client.organisation.country or "FR"
+    ):
+        return False
+    return settings.window_start <= local.hour < settings.window_end
+
+
+def _zone(name: str) -> Any:
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("Europe/Paris")
+
+
+def _release(message: Message, **fields: Any) -> None:
+    """Leave the "sending" state (only if this worker still holds the claim)."""
+    Message.objects.filter(
+        pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at
+    ).update(**fields)
+
+
+def _deliver(message: Message, now: datetime, worker: str, report: DispatchReport) -> None:
+    client = message.client
+    organisation = client.organisation
+    settings = DunningSettings.for_org(organisation)
+    today = organisation.today(now)
+    if message.channel != Channel.LETTER and not _in_window(now, client, settings):
+        nxt = window_opening(today + timedelta(days=1), client.time_zone, settings,
+                             organisation.country or "FR")  # fmt: skip
+        _release(message, status=MessageStatus.QUEUED, not_before=nxt, attempts=F("attempts") - 1)
+        report.deferred += 1
+        return
+    items = open_items(message, today)
+    if not items:
+        _release(
+            message,
+            status=MessageStatus.CANCELLED,
+            last_error=_("Nothing left to ask: paid, credited or paused since the run."),
+        )
+        report.cancelled += 1
+        return
+    contacts, addresses = reminder_context.recipients(client, message.channel)
+    if message.channel != Channel.LETTER and not addresses:
+        _fail(message, report, _("No contact at the client can receive this channel."))
+        return
+    language = client.language or organisation.locale or "fr"
+    override = MessageTemplate.objects.filter(
+        organisation=organisation, key=message.template, channel=message.channel,
+        language=templating.normalise_language(language),
+    ).first()  # fmt: skip
+    with translation.override(language):
+        ctx = reminder_context.build(
+            client, items, day=message.day, template=message.template, tone=message.tone,
+            contact=contacts[0] if contacts else None,
+        )  # fmt: skip
+        rendered = templating.render(message.template, message.channel, language, ctx, override)
+    if message.channel == Channel.SMS:
+        length = sms_rules.measure(rendered.text)
+        if length.segments > settings.sms_max_segments:
+            _fail(
+                message,
+                report,
+                _("The SMS would take %(n)d parts (the limit is %(max)d): shorten the template.")
+                % {"n": length.segments, "max": settings.sms_max_segments},
+            )
+            return
+    message_id = message.message_id or make_msgid(
+        domain=(organisation.email or django_settings.DEFAULT_FROM_EMAIL).rsplit("@", 1)[-1]
+    )
+    # Stored before the transport is called: if the worker dies now, a person can look it up.
+    Message.objects.filter(pk=message.pk).update(
+        subject=rendered.subject[:300],
+        text=rendered.text,
+        recipients=addresses,
+        message_id=message_id,
+    )
+    numbers = ", ".join(i.invoice.number for i in items)
+    if message.channel == Channel.LETTER:
+        _letter(message, client, ctx, rendered, language, now, worker, numbers, report)
+        return
+    sender = formataddr(
+        (str(organisation), organisation.email or django_settings.DEFAULT_FROM_EMAIL)
+    )
+    outgoing = transports.Outgoing(
+        channel=message.channel,
+        to=tuple(addresses),
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        sender=sender if message.channel == Channel.EMAIL else "",
+        reply_to=(organisation.email,) if organisation.email else (),
+        message_id=message_id,
+    )
+    started = time.monotonic()
+    try:
+        delivery = transports.transport_for(message.channel).send(outgoing)
+    except transports.TransportError as exc:
+        took = round((time.monotonic() - started) * 1000)
+        _transport_error(message, exc, now, took, worker, report)
+        return
+    took = round((time.monotonic() - started) * 1000)
+    with transaction.atomic():
+        _release(
+            message,
+            status=MessageStatus.SENT,
+            provider_id=delivery.provider_id[:250],
+            sent_at=now,
+            last_error=", ".join(delivery.rejected),
+        )
+        Attempt.objects.create(
+            message=message, started_at=now, duration_ms=took, status=AttemptStatus.SENT,
+            provider_id=delivery.provider_id[:250], worker=worker,
+            error=", ".join(delivery.rejected),
+        )  # fmt: skip
+        record(
+            client=client,
+            invoice=items[0].invoice if len(items) == 1 else None,
+            kind=ActivityKind.SENT,
+            text=_("%(channel)s reminder (%(tone)s) sent to %(to)s about %(numbers)s")
+            % {
+                "channel": message.get_channel_display(),
+                "tone": message.get_tone_display().lower(),
+                "to": ", ".join(addresses),
+                "numbers": numbers,
+            },
+            message_id=message_id if message.channel == Channel.EMAIL else "",
+        )
+    report.sent += 1
+
+
+def _letter(
+    message: Message,
+    client: Client,
+    ctx: dict[str, Any],
+    rendered: templating.Rendered,
+    language: str,
+    now: datetime,
+    worker: str,
+    numbers: str,
+    report: DispatchReport,
+) -> None:
+    from .letters import letter_pdf
+
+    started = time.monotonic()
+    pdf = letter_pdf(ctx, rendered.text, language, subject=rendered.subject)
+    message.pdf.save(f"letter-{message.pk}.pdf", ContentFile(pdf), save=False)
+    took = round((time.monotonic() - started) * 1000)
+    with transaction.atomic():
+        _release(message, status=MessageStatus.TO_DO, pdf=message.pdf.name, sent_at=None)
+        Attempt.objects.create(
+            message=message, started_at=now, duration_ms=took, status=AttemptStatus.SENT,
+            provider_id="print-queue", worker=worker,
+        )  # fmt: skip
+        record(
+            client=client,
+            kind=ActivityKind.NOTE,
+            text=_("Reminder letter about %(numbers)s ready to print and post.")
+            % {"numbers": numbers},
+        )
+    report.letters += 1
+
+
+def _fail(message: Message, report: DispatchReport, reason: str) -> None:
+    _release(message, status=MessageStatus.FAILED, last_error=reason)
+    record(
+        client=message.client,
+        kind=ActivityKind.NOTE,
+        text=_("%(channel)s reminder not sent: %(reason)s")
+        % {"channel": message.get_channel_display(), "reason": reason},
+    )
+    report.failed += 1
+
+
+def _transport_error(
+    message: Message,
+    exc: transports.TransportError,
+    now: datetime,
+    took: int,
+    worker: str,
+    report: DispatchReport,
+) -> None:
+    error = str(exc)[:2000]
+    status = AttemptStatus.FAILED
+    if isinstance(exc, transports.Uncertain):
+        status = AttemptStatus.UNCERTAIN
+    Attempt.objects.create(
+        message=message, started_at=now, duration_ms=took, status=status, error=error,
+        worker=worker,
+    )  # fmt: skip
+    if isinstance(exc, transports.Uncertain):
+        _release(message, status=MessageStatus.UNCERTAIN, last_error=error)
+        report.uncertain += 1
+    elif isinstance(exc, transports.TemporaryError):
+        attempts = message.attempts  # already counts this one
+        if attempts >= MAX_ATTEMPTS:
+            _fail(message, report, error)
+            return
+        _release(
+            message,
+            status=MessageStatus.QUEUED,
+            not_before=now + transports.backoff(attempts),
+            last_error=error,
+        )
+        report.retried += 1
+    elif isinstance(exc, transports.ChannelDown):
+        # Nothing is lost: the message waits, queued, until the channel is fixed.
+        ChannelState.objects.update_or_create(
+            organisation_id=message.organisation_id,
+            channel=message.channel,
+            defaults={"disabled_at": now, "reason": error},
+        )
+        _release(message, status=MessageStatus.QUEUED, last_error=error,
+                 attempts=F("attempts") - 1)  # fmt: skip
+        report.retried += 1
+    elif isinstance(exc, transports.RecipientRejected):
+        bounced(message, exc.recipients, error, now)
+        _fail(message, report, error)
+    else:
+        _fail(message, report, error)
+
+
+def bounced(message: Message, addresses: Any, reason: str, now: datetime) -> None:
+    """A bounce marks the contacts and pauses the client's ladder with a task for a person."""
+    addresses = set(addresses)
+    contacts = message.client.contacts.filter(Q(email__in=addresses) | Q(phone__in=addresses))
+    contacts.update(bounced_at=now, bounce_reason=reason[:300])
+    pause_for_contact_problem(
+        message.client,
+        _("A reminder bounced (%(to)s): check the contact's address.")
+        % {"to": ", ".join(sorted(addresses))},
+        message.client.organisation.today(now),
+    )
+
+
+def pause_for_contact_problem(client: Client, reason: str, today: date) -> Pause:
+    existing = Pause.objects.filter(
+        client=client, kind=PauseKind.CONTACT_PROBLEM, ended_on__isnull=True
+    ).first()
+    if existing:
+        return existing
+    pause = Pause.objects.create(
+        organisation=client.organisation,
+        client=client,
+        kind=PauseKind.CONTACT_PROBLEM,
+        reason=reason,
+        starts_on=today,
+    )
+    record(client=client, kind=ActivityKind.STATUS, text=reason)
+    return pause
+
+
+def invoices_of(message: Message) -> list[Invoice]:
+    """The invoices a message lists (for pages), whatever their state now."""
+    chase_ids = [
+        chase
+        for chase, channels in Reminder.objects.filter(
+            client_id=message.client_id, fired_on=message.day, status=ReminderStatus.FIRED
+        ).values_list("chase_id", "channels")
+        if message.channel in channels.split(",")
+    ]
+    return list(
+        Invoice.objects.filter(chases__pk__in=chase_ids).distinct().order_by("due_date", "number")
+    )
