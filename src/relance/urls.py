@@ -5,5 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("imports/", include("relance.imports.urls")),
+    path("reminders/", include("relance.dunning.urls_policies")),
+    path("reminders/", include("relance.dunning.urls_operations")),
     path("", include("relance.web.urls")),
 ]
