@@ -29,3 +29,19 @@ def test_dispatch_sends_email(org, chased, make_invoice, run_day, smtp_server):
     (msg,) = smtp_server.messages
     print(msg["Subject"])
     print(msg.get_body(("plain",)).get_content())
+
+
+def test_forecast_and_simulate(org, chased, make_invoice):
+    from relance.dunning import foresight
+    from relance.dunning.models import Policy
+
+    make_invoice(chased, "1200.00", issue_date=date(2026, 1, 5), due=date(2026, 2, 4))
+    items = foresight.forecast(org, date(2026, 2, 1), days=7)
+    assert [(i.day, i.channel) for i in items] == [
+        (date(2026, 2, 2), "email"),  # -3 falls on Sunday 1 Feb: the Monday run sends it
+        (date(2026, 2, 5), "email"),
+        (date(2026, 2, 5), "sms"),
+    ]
+    policy = Policy.objects.get(organisation=org, is_default=True)
+    result = foresight.simulate(org, policy, date(2026, 1, 1), date(2026, 3, 31))
+    assert result.messages > 3

@@ -528,3 +528,17 @@ def _update_chases(moves: list[tuple[int, date | None, int, int, date | None, bo
                 FROM v WHERE {table}.id = v.id""",
                 params,
             )
+
+
+def wake_policy(policy: Policy, today: date) -> int:
+    """After a policy changed, have the next run look again at every open chase it may
+    apply to (the run re-decides each against the new ladder, without back-dating)."""
+    chases = Chase.objects.filter(organisation_id=policy.organisation_id, closed=False)
+    if not (policy.is_default or policy.is_default_individuals):
+        chases = chases.filter(
+            Q(invoice__dunning_policy=policy)
+            | Q(invoice__dunning_policy__isnull=True, client__dunning_policy=policy)
+        )
+    return chases.filter(Q(next_action_on__isnull=True) | Q(next_action_on__gt=today)).update(
+        next_action_on=today
+    )
