@@ -1256,8 +1256,10 @@ def build_organisation(
     as_of: date,
     seed: int = DEFAULT_SEED,
     author: Any = None,
+    reminders: bool = True,
 ) -> Organisation:
-    """Write a whole register; ``invoices`` counts the issued invoices."""
+    """Write a whole register; ``invoices`` counts the issued invoices. ``reminders``
+    replays the last weeks of daily reminder runs (see dunning.demo)."""
     organisation = create_organisation(name)
     reg = Register(organisation, as_of, author, random.Random(seed))
     plan_clients(reg, clients)
@@ -1279,6 +1281,10 @@ def build_organisation(
     payments = save_payments(reg)
     save_timeline(reg, payments)
     save_sequences(reg, counters)
+    if reminders:
+        from relance.dunning import demo as reminder_history
+
+        reminder_history.populate(organisation, as_of)
     return organisation
 
 

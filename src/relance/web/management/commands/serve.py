@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -84,6 +86,17 @@ class Command(BaseCommand):
 
         if demo:
             call_command("demo", if_missing=True)
+            if not any(k in os.environ for k in ("EMAIL_BACKEND", "EMAIL_HOST")):
+                # No mail server configured: the demo's invoices and reminders are written to
+                # files instead of failing against localhost:25.
+                outbox = Path(settings.DATA_DIR) / "outbox"
+                settings.MAILERS = {
+                    "default": {
+                        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                        "OPTIONS": {"file_path": str(outbox)},
+                    }
+                }
+                self.stdout.write(f"Demo: emails are written to {outbox} instead of being sent.")
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(self.style.SUCCESS(f"relance is running at http://{shown_host}:{port}/"))
         self.stdout.write(f"Data directory: {settings.DATA_DIR}  (Ctrl+C to stop)")
