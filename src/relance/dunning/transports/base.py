@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
+from django.utils.translation import gettext as _
+
 CHANNELS = ("email", "sms", "letter")
 
 
@@ -66,7 +68,9 @@ class RecipientRejected(TransportError):
 
     def __init__(self, recipients: tuple[str, ...], detail: str = "") -> None:
         self.recipients = tuple(recipients)
-        super().__init__(detail or f"recipients refused: {', '.join(self.recipients)}")
+        if not detail:
+            detail = _("recipients refused: %(details)s") % {"details": ", ".join(self.recipients)}
+        super().__init__(detail)
 
 
 class ChannelDown(TransportError):

@@ -31,6 +31,7 @@ from email.utils import make_msgid, parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.utils.translation import gettext as _
 
 from .base import (
     ChannelDown,
@@ -78,14 +79,14 @@ class EmailTransport:
 
     def send(self, message: Outgoing) -> Delivery:
         if not message.to:
-            raise RecipientRejected((), "no recipient")
+            raise RecipientRejected((), _("no recipient"))
         backend = mailers[self.mailer]
         if not isinstance(backend, SmtpBackend):
             mail, message_id = _build(message)
             try:
                 backend.send_messages([mail])
             except OSError as exc:
-                raise TemporaryError(str(exc)) from exc
+                raise TemporaryError(_("sending failed: %(error)s") % {"error": exc}) from exc
             return Delivery(provider_id=message_id)
         return _send_smtp(backend, message)
 
@@ -95,7 +96,7 @@ def _build(message: Outgoing) -> tuple[EmailMultiAlternatives, str]:
         mail, message_id = build(message)
         mail.message()  # headers are checked here (no line breaks, valid addresses)
     except ValueError as exc:
-        raise MessageRejected(f"the email cannot be built: {exc}") from exc
+        raise MessageRejected(_("the email cannot be built: %(error)s") % {"error": exc}) from exc
     return mail, message_id
 
 
@@ -104,7 +105,9 @@ def _send_smtp(backend: SmtpBackend, message: Outgoing) -> Delivery:
     try:
         sender = backend.prep_address(message.sender or settings.DEFAULT_FROM_EMAIL)
     except ValueError as exc:
-        raise ChannelDown(f"the sender address cannot be used: {exc}") from exc
+        raise ChannelDown(
+            _("the sender address cannot be used: %(error)s") % {"error": exc}
+        ) from exc
     addresses: dict[str, str] = {}  # envelope address -> as the caller wrote it
     invalid: list[str] = []
     for original in message.to:
@@ -113,7 +116,10 @@ def _send_smtp(backend: SmtpBackend, message: Outgoing) -> Delivery:
         except ValueError:
             invalid.append(original)
     if not addresses:
-        raise RecipientRejected(tuple(invalid), f"invalid addresses: {', '.join(invalid)}")
+        raise RecipientRejected(
+            tuple(invalid),
+            _("invalid addresses: %(addresses)s") % {"addresses": ", ".join(invalid)},
+        )
     # An invalid address is left out of the To header too (it could not even be written).
     mail, message_id = _build(replace(message, to=tuple(addresses.values())))
     content = mail.message(policy=email.policy.SMTP).as_bytes()
@@ -133,7 +139,7 @@ def _transaction(
 ) -> dict[str, tuple[int, bytes]]:
     """``smtplib.SMTP.sendmail``, with the final reply awaited apart (see the module)."""
     connection.ehlo_or_helo_if_needed()
-    options = []
+    options: list[str] = []
     if connection.does_esmtp and connection.has_extn("size"):
         options.append(f"size={len(content)}")
     code, reply = connection.mail(sender, options)
@@ -164,8 +170,11 @@ def _transaction(
         code, reply = connection.getreply()
     except smtplib.SMTPServerDisconnected as exc:
         raise Uncertain(
-            f"the connection was lost after the message was handed over ({exc}): "
-            "the server may have accepted it"
+            _(
+                "the connection was lost after the message was handed over (%(error)s): "
+                "the server may have accepted it"
+            )
+            % {"error": exc}
         ) from exc
     if code != 250:
         _abort(connection, code)
@@ -192,49 +201,63 @@ def _close(backend: SmtpBackend) -> None:
         log.info("closing the SMTP connection failed: %s", exc)
 
 
-def _reply(exc: smtplib.SMTPResponseException) -> str:
+def _reply(exc: smtplib.SMTPResponseException) -> dict[str, str]:
+    """The server's reply, for the ``%(reply)s`` of a message."""
     error = exc.smtp_error
     text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
-    return f"{exc.smtp_code} {text}"
+    return {"reply": f"{exc.smtp_code} {text}"}
 
 
 def _classify(exc: OSError | ValueError, addresses: dict[str, str]) -> TransportError:
     """The transport error an SMTP or network failure means (module docstring, base.py)."""
     # smtplib's exceptions are OSErrors: the specific ones are tested first.
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return ChannelDown(f"the SMTP server refused the login: {_reply(exc)}")
+        return ChannelDown(_("the SMTP server refused the login: %(reply)s") % _reply(exc))
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return ChannelDown(f"the SMTP server lacks a required feature: {exc}")
+        return ChannelDown(
+            _("the SMTP server lacks a required feature: %(error)s") % {"error": exc}
+        )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        if len(exc.recipients) < len(addresses) or any(code < 500 for code in codes):
-            return TemporaryError(f"recipients refused for now: {exc.recipients}")
-        refused = tuple(addresses[address] for address in exc.recipients)
         details = "; ".join(
             f"{address}: {code} {reply.decode(errors='replace')}"
             for address, (code, reply) in exc.recipients.items()
         )
-        return RecipientRejected(refused, f"recipients refused: {details}")
+        codes = [code for code, _reply_text in exc.recipients.values()]
+        if len(exc.recipients) < len(addresses) or any(code < 500 for code in codes):
+            return TemporaryError(
+                _("recipients refused for now: %(details)s") % {"details": details}
+            )
+        refused = tuple(addresses[address] for address in exc.recipients)
+        return RecipientRejected(
+            refused, _("recipients refused: %(details)s") % {"details": details}
+        )
     if isinstance(exc, smtplib.SMTPSenderRefused):
         if exc.smtp_code < 500:
-            return TemporaryError(f"the sender was refused for now: {_reply(exc)}")
-        return ChannelDown(f"the SMTP server refuses the sender {exc.sender}: {_reply(exc)}")
+            return TemporaryError(_("the sender was refused for now: %(reply)s") % _reply(exc))
+        return ChannelDown(
+            _("the SMTP server refuses the sender %(sender)s: %(reply)s")
+            % (_reply(exc) | {"sender": exc.sender})
+        )
     if isinstance(exc, smtplib.SMTPDataError):
         if exc.smtp_code < 500:
-            return TemporaryError(f"the message was deferred: {_reply(exc)}")
-        return MessageRejected(f"the SMTP server refused the message: {_reply(exc)}")
+            return TemporaryError(_("the message was deferred: %(reply)s") % _reply(exc))
+        return MessageRejected(_("the SMTP server refused the message: %(reply)s") % _reply(exc))
     if isinstance(exc, smtplib.SMTPConnectError):
-        return TemporaryError(f"the SMTP server did not greet: {_reply(exc)}")
+        return TemporaryError(_("the SMTP server refused the connection: %(reply)s") % _reply(exc))
     if isinstance(exc, smtplib.SMTPResponseException):
         # HELO/EHLO or STARTTLS refused: a server shutting down (421) or busy says 4xx.
         if exc.smtp_code < 500:
-            return TemporaryError(f"the SMTP server is unavailable: {_reply(exc)}")
-        return ChannelDown(f"the SMTP server refuses the session: {_reply(exc)}")
+            return TemporaryError(_("the SMTP server is unavailable: %(reply)s") % _reply(exc))
+        return ChannelDown(_("the SMTP server refuses the session: %(reply)s") % _reply(exc))
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return ChannelDown(f"the SMTP server's certificate is not trusted: {exc}")
+        return ChannelDown(
+            _("the SMTP server's certificate is not trusted: %(error)s") % {"error": exc}
+        )
     if isinstance(exc, OSError):
         # Refused or reset connections, timeouts and disconnections before the
         # final dot, unknown host names: the message is not there, try again.
-        return TemporaryError(f"the SMTP server cannot be reached: {exc}")
+        return TemporaryError(
+            _("the connection to the SMTP server failed: %(error)s") % {"error": exc}
+        )
     # A ValueError: something in the message SMTP cannot carry.
-    return MessageRejected(f"the message cannot be sent over SMTP: {exc}")
+    return MessageRejected(_("the message cannot be sent over SMTP: %(error)s") % {"error": exc})

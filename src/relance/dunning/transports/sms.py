@@ -33,6 +33,7 @@ import uuid
 from typing import Any, TextIO
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .base import (
     ChannelDown,
@@ -62,7 +63,7 @@ class ConsoleSms:
 
     def send(self, message: Outgoing) -> Delivery:
         if not message.to:
-            raise RecipientRejected((), "no recipient")
+            raise RecipientRejected((), _("no recipient"))
         provider_id = f"console-{uuid.uuid4()}"
         stream = self.stream or sys.stdout
         sender = message.sender or "(default sender)"
@@ -82,7 +83,7 @@ class LocmemSms:
 
     def send(self, message: Outgoing) -> Delivery:
         if not message.to:
-            raise RecipientRejected((), "no recipient")
+            raise RecipientRejected((), _("no recipient"))
         outbox.append(message)
         return Delivery(provider_id=f"locmem-{uuid.uuid4()}")
 
@@ -143,16 +144,18 @@ class TwilioSms:
         missing = [
             name
             for name, value in [
-                ("account SID", self.account_sid),
-                ("auth token", self.auth_token),
-                ("sender", message.sender or self.sender),
+                (_("account SID"), self.account_sid),
+                (_("auth token"), self.auth_token),
+                (_("sender"), message.sender or self.sender),
             ]
             if not value
         ]
         if missing:
-            raise ChannelDown(f"Twilio is not configured: no {', '.join(missing)}")
+            raise ChannelDown(
+                _("Twilio is not configured: missing %(missing)s") % {"missing": ", ".join(missing)}
+            )
         if not message.to:
-            raise RecipientRejected((), "no recipient")
+            raise RecipientRejected((), _("no recipient"))
         sids: list[str] = []
         refused: list[str] = []
         reasons: list[str] = []
@@ -199,7 +202,9 @@ class TwilioSms:
             try:
                 return str(json.loads(body)["sid"])
             except (ValueError, KeyError, TypeError) as exc:
-                raise Uncertain(f"Twilio answered {status} without a message SID") from exc
+                raise Uncertain(
+                    _("Twilio answered %(status)s without a message SID") % {"status": status}
+                ) from exc
         raise _classify(status, body, number)
 
     def _post(self, request: urllib.request.Request) -> tuple[int, bytes]:
@@ -214,12 +219,19 @@ class TwilioSms:
                 return error.code, error.read()
         except urllib.error.URLError as error:
             if isinstance(error.reason, ssl.SSLCertVerificationError):
-                raise ChannelDown(f"Twilio's certificate is not trusted: {error.reason}") from error
-            raise TemporaryError(f"Twilio cannot be reached: {error.reason}") from error
+                raise ChannelDown(
+                    _("Twilio's certificate is not trusted: %(error)s") % {"error": error.reason}
+                ) from error
+            raise TemporaryError(
+                _("Twilio cannot be reached: %(error)s") % {"error": error.reason}
+            ) from error
         except (OSError, http.client.HTTPException) as error:
             raise Uncertain(
-                f"no answer from Twilio after the message was sent ({error!r}): "
-                "it may have been accepted"
+                _(
+                    "no answer from Twilio after the message was sent (%(error)s): "
+                    "it may have been accepted"
+                )
+                % {"error": repr(error)}
             ) from error
 
 
@@ -231,7 +243,11 @@ def _classify(status: int, body: bytes, number: str) -> TransportError:
         text = str(error.get("message") or "")
     except (ValueError, TypeError, AttributeError):
         code, text = 0, body[:200].decode(errors="replace")
-    detail = f"Twilio answered {status}" + (f", error {code}" if code else "") + f": {text}"
+    values = {"status": status, "code": code, "message": text}
+    if code:
+        detail = _("Twilio answered %(status)s, error %(code)s: %(message)s") % values
+    else:
+        detail = _("Twilio answered %(status)s: %(message)s") % values
     if status == 429 or code == 20429:
         return TemporaryError(detail)
     if code in RECIPIENT_CODES:
@@ -276,7 +292,9 @@ def sms_transport() -> Transport:
         try:
             timeout = int(config.get("TIMEOUT") or 15)
         except ValueError as exc:
-            raise ChannelDown(f"the Twilio timeout is not a number of seconds: {exc}") from exc
+            raise ChannelDown(
+                _("the Twilio timeout is not a number of seconds: %(error)s") % {"error": exc}
+            ) from exc
         return TwilioSms(
             account_sid=config.get("ACCOUNT_SID") or "",
             auth_token=config.get("AUTH_TOKEN") or "",
@@ -284,4 +302,7 @@ def sms_transport() -> Transport:
             base_url=config.get("BASE_URL") or "https://api.twilio.com",
             timeout=timeout,
         )
-    raise ChannelDown(f"unknown SMS backend {backend!r} (console, twilio or locmem)")
+    raise ChannelDown(
+        _("unknown SMS backend %(backend)s (console, twilio or locmem)")
+        % {"backend": repr(backend)}
+    )
