@@ -143,3 +143,18 @@ def test_the_html_preview_escapes_what_was_typed():
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "Hello {{ not a template }} &lt;b&gt;" in html
     assert "Subject &lt;i&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("last_line", "expected"),
+    [
+        ("69002 Lyon", "Lyon, 14 avr. 2026"),
+        ("75008 Paris Cedex 08", "Paris, 14 avr. 2026"),
+        ("London", "14 avr. 2026"),
+    ],
+)
+def test_the_place_is_the_organisation_town(last_line, expected):
+    context = sample_context("fr")
+    context["organisation"]["address_lines"] = ["1 rue Haute", last_line]
+    html = letter_html(context, "Madame, Monsieur,", "en", "x")
+    assert f'<p class="place-date">{expected}</p>' in html

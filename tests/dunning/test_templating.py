@@ -218,6 +218,24 @@ def test_an_invoice_not_yet_due_is_not_called_late():
     ]
 
 
+def test_a_client_owing_in_two_currencies_reads_both_totals():
+    context = sample_context("en")
+    context["invoices"][1] |= {"currency": "USD", "balance": "$800.00", "total": "$2,400.00"}
+    context["totals"] = [
+        {"currency": "EUR", "amount": "€1,440.00"},
+        {"currency": "USD", "amount": "$800.00"},
+    ]
+    context["total"] = "€1,440.00 + $800.00"
+
+    rendered = render("firm", "email", "en", context)
+
+    assert "Total to pay: €1,440.00 + $800.00" in rendered.text
+    assert "Please pay €1,440.00 + $800.00 without further delay." in rendered.text
+    footer = rendered.html[rendered.html.index("<tfoot>") : rendered.html.index("</tfoot>")]
+    assert footer.count("<tr>") == 2
+    assert "€1,440.00" in footer and "$800.00" in footer
+
+
 def test_payment_details_quote_the_single_reference_or_each_invoices():
     several = templating.payment_details_text(sample_context("en"))
     single = templating.payment_details_text(one_invoice("en"))

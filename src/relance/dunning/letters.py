@@ -27,6 +27,7 @@ STYLESHEET = templating.TEMPLATES_DIR / "dunning" / "letter.css"
 
 # "69002 Lyon", "F-69002 Lyon", "1000 Bruxelles": a postcode, then the place.
 _POSTCODE_CITY = re.compile(r"^\s*(?:[A-Z]{1,2}-)?\d[\d ]*\s+(?P<city>\D.*)$")
+_CEDEX = re.compile(r"\s+cedex\b.*$", re.IGNORECASE)
 
 
 def letter_pdf(context: Mapping[str, Any], text: str, language: str, subject: str = "") -> bytes:
@@ -108,7 +109,9 @@ def _place_date(context: Mapping[str, Any]) -> str:
     match = _POSTCODE_CITY.match(lines[-1]) if lines else None
     if not match:
         return today
-    return _("%(place)s, %(date)s") % {"place": match["city"].strip(), "date": today}
+    # "75008 Paris Cedex 08": the letter is written in Paris, not in a sorting office.
+    place = _CEDEX.sub("", match["city"]).strip()
+    return _("%(place)s, %(date)s") % {"place": place, "date": today}
 
 
 def _page_css(organisation: str) -> SafeString:
