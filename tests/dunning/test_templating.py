@@ -423,6 +423,13 @@ def test_check_reports_syntax_errors(source):
         render("friendly", "email", "en", sample_context("en"), override=Own(text=source))
 
 
+def test_a_mistake_that_only_shows_with_data_is_refused_when_rendering():
+    source = "{% blocktranslate count n=total %}one{% plural %}many{% endblocktranslate %}"
+    assert check(source) == []  # "total" exists; it is only not a number
+    with pytest.raises(InvalidTemplate):
+        render("friendly", "email", "en", sample_context("en"), override=Own(text=source))
+
+
 def test_check_reports_a_tag_left_open():
     assert check("Dear {{ contact.full_name") == ['"{{" is opened but not closed.']
 

@@ -368,11 +368,11 @@ def render(
         if channel != "sms":
             source = _own(override, "subject")
             template = _compile(source) if source else _default(language, key, "subject.txt")
-            subject = " ".join(template.render(Context(data, autoescape=False)).split())
+            subject = " ".join(_render_template(template, data, autoescape=False).split())
 
         source = _own(override, "text")
         template = _compile(source) if source else _default(language, key, _CHANNEL_FILES[channel])
-        text = tidy(template.render(Context(data, autoescape=False)))
+        text = tidy(_render_template(template, data, autoescape=False))
 
         html = ""
         if channel == "email":
@@ -380,12 +380,20 @@ def render(
             if source:
                 data["invoice_table"] = invoice_table_html(context)
                 data["payment_details"] = payment_details_html(context)
-                html = _compile(source).render(Context(data, autoescape=True))
+                html = _render_template(_compile(source), data, autoescape=True)
             else:
                 html = email_html(context, text, subject)
         elif channel == "sms":
             text = gsm_fold(text)
     return Rendered(subject=subject, text=text, html=html)
+
+
+def _render_template(template: Template, data: dict[str, Any], *, autoescape: bool) -> str:
+    # Some mistakes only show with data (a {% blocktranslate count %} on a non-number).
+    try:
+        return template.render(Context(data, autoescape=autoescape))
+    except TemplateSyntaxError as exc:
+        raise InvalidTemplate([_syntax_message(exc)]) from exc
 
 
 def _own(override: Any, part: str) -> str:
