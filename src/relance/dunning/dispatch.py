@@ -319,6 +319,9 @@ def _deliver(message: Message, now: datetime, worker: str, report: DispatchRepor
             },
             message_id=message_id if message.channel == Channel.EMAIL else "",
         )
+    if delivery.rejected:
+        # Delivered to the others; the refused addresses are bounces a person must fix.
+        bounced(message, delivery.rejected, ", ".join(delivery.rejected), now)
     report.sent += 1
 
 
