@@ -10,6 +10,8 @@ from django import forms
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from relance.dunning import engine
+from relance.dunning.models import Policy
 from relance.invoicing.models import PaymentTermsTemplate
 from relance.ledger.models import Client, ClientKind, ClientStatus, Contact, Tag
 from relance.organisations.models import TIME_ZONE_CHOICES
@@ -99,6 +101,8 @@ class ClientForm(forms.ModelForm):
             "cycle_months",
             "cycle_day",
             "payment_terms",
+            "dunning_policy",
+            "risk_level",
             "status",
             "notes",
         ]
@@ -121,7 +125,10 @@ class ClientForm(forms.ModelForm):
         "delivery_country",
     )
     HABITS = ("language", "time_zone", "cycle_months", "cycle_day", "payment_terms")
+    REMINDERS = ("dunning_policy", "risk_level")
     FOLLOW_UP = ("status", "tag_names", "notes")
+    # Changes that may move the client's next reminder (policy, conditions, cycle).
+    WAKES_REMINDERS = ("dunning_policy", "risk_level", "kind", "cycle_months", "cycle_day")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -139,6 +146,13 @@ class ClientForm(forms.ModelForm):
         terms.help_text = _(
             "Printed on every invoice to this client, unless a draft chooses others."
         )
+        policy = self.fields["dunning_policy"]
+        policy.queryset = Policy.objects.for_org(organisation)
+        policy.empty_label = _("The organisation's default policy")
+        policy.help_text = _(
+            "The reminders this client receives, unless an invoice has its own policy."
+        )
+        self.fields["risk_level"].help_text = _("Steps of a policy may apply to some levels only.")
         if self.instance.pk and not self.is_bound:
             self.initial["tag_names"] = ", ".join(t.name for t in self.instance.tags.all())
 
@@ -148,6 +162,7 @@ class ClientForm(forms.ModelForm):
             (_("Billing address"), self.BILLING),
             (_("Delivery address"), self.DELIVERY),
             (_("Language and payment habits"), self.HABITS),
+            (_("Reminders"), self.REMINDERS),
             (_("Follow-up"), self.FOLLOW_UP),
         )
         return [(legend, [self[name] for name in names]) for legend, names in groups]
@@ -177,6 +192,8 @@ class ClientForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Client:
         client = super().save(commit=True)
         client.tags.set(self._tags(self.cleaned_data["tag_names"]))
+        if client.pk and set(self.changed_data) & set(self.WAKES_REMINDERS):
+            engine.wake(client_id=client.pk, on=client.organisation.today())
         return client
 
     def _tags(self, names: list[str]) -> list[Tag]:

@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from relance.dunning.models import Policy
 from relance.invoicing.models import PaymentTermsTemplate
 from relance.ledger.models import Client, InvoiceKind, InvoiceStatus
 from relance.ledger.models.invoices import OperationCategory, VatCategory
@@ -183,6 +184,13 @@ class InvoiceForm(forms.Form):
         required=False,
         help_text=_("Leave empty: the payment terms give it when the invoice is issued."),
     )
+    dunning_policy = forms.ModelChoiceField(
+        label=_("Reminder policy"),
+        queryset=Policy.objects.none(),
+        required=False,
+        empty_label=_("The client's or the organisation's default policy"),
+        help_text=_("Only for an invoice that needs other reminders than the client's."),
+    )
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
     operation_category = forms.ChoiceField(
         label=_("Operation"), choices=OperationCategory.choices, initial=OperationCategory.SERVICES
@@ -216,12 +224,19 @@ class InvoiceForm(forms.Form):
         *args: Any,
         clients: QuerySet[Client],
         terms: QuerySet[PaymentTermsTemplate] | None = None,
+        policies: QuerySet[Policy] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
         if terms is not None:
             self.fields["terms_template"].queryset = terms
+        if policies is None:
+            # Without the organisation's policies the field would only offer "none"
+            # and clear a stored choice on save: leave it out entirely.
+            del self.fields["dunning_policy"]
+        else:
+            self.fields["dunning_policy"].queryset = policies
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -378,6 +393,7 @@ class InvoiceEditor:
         *,
         clients: QuerySet[Client],
         terms: QuerySet[PaymentTermsTemplate] | None = None,
+        policies: QuerySet[Policy] | None = None,
         initial: dict[str, Any] | None = None,
         lines: list[dict[str, str]] = (),  # type: ignore[assignment]
         installments: list[dict[str, Any]] = (),  # type: ignore[assignment]
@@ -393,14 +409,14 @@ class InvoiceEditor:
                     count = 0
                 data["lines-TOTAL_FORMS"] = str(min(count, 197) + 3)
             return cls(
-                InvoiceForm(data, clients=clients, terms=terms),
+                InvoiceForm(data, clients=clients, terms=terms, policies=policies),
                 LineFormSet(data, prefix="lines"),
                 InstallmentFormSet(data, prefix="installments"),
             )
         line_rows = list(lines) + [{}] * blank_lines
         schedule = list(installments) + [{}] * blank_installments
         return cls(
-            InvoiceForm(initial=initial, clients=clients, terms=terms),
+            InvoiceForm(initial=initial, clients=clients, terms=terms, policies=policies),
             LineFormSet(initial=line_rows, prefix="lines"),
             InstallmentFormSet(initial=schedule, prefix="installments"),
         )
@@ -472,6 +488,8 @@ class InvoiceEditor:
             "vat_exemption_reason",
         )
         header = {name: data[name] for name in names}
+        if "dunning_policy" in self.form.fields:
+            header["dunning_policy"] = data["dunning_policy"]
         schedule = self.schedule()
         if header["due_date"] is None and schedule:
             # A schedule typed by hand ends on the due date; default terms would replace it.
