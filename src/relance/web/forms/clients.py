@@ -152,7 +152,9 @@ class ClientForm(forms.ModelForm):
         policy.help_text = _(
             "The reminders this client receives, unless an invoice has its own policy."
         )
-        self.fields["risk_level"].help_text = _("Steps of a policy may apply to some levels only.")
+        risk = self.fields["risk_level"]
+        risk.help_text = _("Steps of a policy may apply to some levels only.")
+        risk.required = False  # left out: the level stays as it is
         if self.instance.pk and not self.is_bound:
             self.initial["tag_names"] = ", ".join(t.name for t in self.instance.tags.all())
 
@@ -172,6 +174,9 @@ class ClientForm(forms.ModelForm):
 
     def clean_delivery_country(self) -> str:
         return country_field_clean(self.cleaned_data.get("delivery_country", ""))
+
+    def clean_risk_level(self) -> str:
+        return self.cleaned_data.get("risk_level") or self.instance.risk_level or "normal"
 
     def clean_tag_names(self) -> list[str]:
         names = parse_tags(self.cleaned_data.get("tag_names", ""))
