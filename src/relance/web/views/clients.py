@@ -285,7 +285,15 @@ def latest_invoices(request: HttpRequest, client: Client, as_of: date) -> list[I
     return invoices
 
 
-def render_detail(request: HttpRequest, client: Client, **forms: ActivityForm) -> HttpResponse:
+def render_detail(
+    request: HttpRequest,
+    client: Client,
+    extra: dict[str, Any] | None = None,
+    **forms: ActivityForm,
+) -> HttpResponse:
+    """The client's page; ``extra`` replaces the reminders part (its forms, bound)."""
+    from relance.dunning.views.operations import client_panel
+
     as_of = request.organisation.today()
     figures = balances.client_figures(client, as_of=as_of)
     currency = request.organisation.currency
@@ -295,6 +303,7 @@ def render_detail(request: HttpRequest, client: Client, **forms: ActivityForm) -
         "contacts": list(scoped(request, Contact).filter(client=client)),
         "figures": sorted(figures.values(), key=lambda f: (f.currency != currency, f.currency)),
         "invoices": latest_invoices(request, client, as_of),
+        **(extra if extra is not None else client_panel(request, client)),
     }
     return render(request, "web/clients/detail.html", context)
 
