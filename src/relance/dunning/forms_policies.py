@@ -149,7 +149,9 @@ class StepForm(forms.Form):
     template = forms.ChoiceField(
         label=_("Wording"), choices=TemplateKey.choices, initial=TemplateKey.FRIENDLY
     )
-    kind = forms.ChoiceField(label=_("Step"), choices=StepKind.choices, initial=StepKind.MESSAGE)
+    kind = forms.ChoiceField(
+        label=_("What happens"), choices=StepKind.choices, initial=StepKind.MESSAGE
+    )
     needs_approval = forms.BooleanField(label=_("needs approval"), required=False)
     repeat_every = forms.IntegerField(
         label=_("Repeat every (days)"), min_value=1, max_value=365, required=False

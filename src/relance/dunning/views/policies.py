@@ -31,6 +31,7 @@ from relance.web.access import get_scoped_or_404, member_view, scoped, writer_vi
 from .. import context as reminder_context
 from .. import describe, engine, templating
 from ..forms_policies import (
+    MAX_STEPS,
     BaseStepFormSet,
     OwnText,
     PolicyForm,
@@ -147,10 +148,10 @@ class Editor:
 
 
 def _editor(request: HttpRequest, policy: Policy, data: Any = None, *, extra: int = 1) -> Editor:
-    initial, stored = None, []
+    rows, stored = None, []
     if policy.pk:
         steps = list(policy.steps.all())
-        initial = [step_initial(step) for step in steps]
+        rows = [step_initial(step) for step in steps]
         stored = [step.rule() for step in steps]
     if data is not None and "add_step" in data:
         data = data.copy()
@@ -158,9 +159,10 @@ def _editor(request: HttpRequest, policy: Policy, data: Any = None, *, extra: in
             count = int(data.get("steps-TOTAL_FORMS", "0"))
         except ValueError:
             count = 0
-        data["steps-TOTAL_FORMS"] = str(min(count + 1, 30))
-    form = PolicyForm(data, instance=policy)
-    return Editor(form, step_formset(data, initial=initial, extra=extra), stored)
+        data["steps-TOTAL_FORMS"] = str(min(count + 1, MAX_STEPS))
+    initial = {"example_due": policy.organisation.today() + timedelta(days=EXAMPLE_DUE_IN_DAYS)}
+    form = PolicyForm(data, instance=policy, initial=initial)
+    return Editor(form, step_formset(data, initial=rows, extra=extra), stored)
 
 
 def sms_problems(
