@@ -133,6 +133,29 @@ def test_the_list_renders_in_french(client_fr, alice, standard):
     assert standard.name in text_of(response)
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_every_page_renders_in_both_languages(client, alice, standard, language, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    client.force_login(alice)
+    urls = [
+        reverse("reminder_policy_list"),
+        reverse("reminder_policy_create"),
+        reverse("reminder_policy_edit", args=[standard.pk]),
+        reverse("reminder_template_list"),
+        reverse("reminder_settings"),
+    ]
+    urls += [
+        reverse("reminder_template_edit", args=[key, channel, lang])
+        for key in ("before_due", "friendly", "firm", "late_fee_notice", "formal", "work_stop")
+        for channel in ("email", "sms", "letter", "call")
+        for lang in ("fr", "en")
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert f'<html lang="{language}">' in response.content.decode(), url
+
+
 def test_the_list_counts_the_clients_that_chose_a_policy(as_alice, org, client_acme, standard):
     gentle = Policy.objects.get(organisation=org, builtin="gentle")
     client_acme.dunning_policy = gentle

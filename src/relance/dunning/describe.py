@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from relance import formats
 from relance.ledger.models import RiskLevel
@@ -138,7 +138,10 @@ def describe_step(step: Any) -> str:
         "what": what_happens(rule),
     }
     parts = [line, repeat_words(rule.repeat_every, rule.repeat_max), *condition_words(rule)]
-    sentence = "; ".join(p for p in parts if p)
+    # French puts a space before ";": the separator is translated too.
+    sentence = pgettext("between the parts of a step's description", "; ").join(
+        p for p in parts if p
+    )
     return sentence[:1].upper() + sentence[1:]
 
 
