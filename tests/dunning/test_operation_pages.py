@@ -289,7 +289,7 @@ def test_the_client_page_shows_the_policy_pauses_and_history(as_alice, chased, c
     actions.pause(chased, kind="dispute", today=DUE + timedelta(days=4), reason="Wrong qty",
                   owner=alice)  # fmt: skip
     html = as_alice.get(reverse("client_detail", args=[chased.pk])).content.decode()
-    assert "Standard B2B" in html and "the organisation&#x27;s default" in html
+    assert "Standard B2B" in html and "the organisation&#x27;s default policy" in html
     assert "Wrong qty" in html and "Lift" in html
     assert "Dispute" in html  # the reason for non-payment it set
     assert "Reminder step" in html  # the history

@@ -481,10 +481,10 @@ def policy_in_use(client: Client) -> tuple[Policy | None, str]:
     if client.kind == "individual":
         found = policies.filter(is_default_individuals=True).first()
         if found is not None:
-            return found, _("the default for individuals")
+            return found, _("the default policy for individuals")
     found = policies.filter(is_default=True).first()
     if found is not None:
-        return found, _("the organisation's default")
+        return found, _("the organisation's default policy")
     return None, _("no policy: no reminder is sent")
 
 
