@@ -266,11 +266,6 @@ def test_a_courtesy_reminder_before_the_invoice_was_sent_is_dropped():
     assert decision.fire is None and decision.next_on == date(2026, 2, 5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG rules.ladder.Ladder._decide: eligible_from compares the event's own date (always "
-    "before the due date) instead of as_of, so a missed courtesy reminder fires after the due date",
-)
 def test_a_reminder_before_the_due_date_is_dropped_once_the_date_has_passed():
     """The run was missed from the courtesy day to past the due date: "your invoice falls due
     on <a past day>" is not sent; the ladder waits for its next step."""

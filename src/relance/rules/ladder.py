@@ -344,7 +344,8 @@ class Ladder:
             if day is None:
                 continue
             if day <= as_of:
-                if applies(e.step, receivable):
+                # A missed "due in 3 days" is not sent once the due date has passed.
+                if applies(e.step, receivable) and not (e.step.before_due and as_of > due):
                     firing.append(e)
             else:
                 later.append(day)
