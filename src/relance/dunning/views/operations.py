@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from relance.ledger.models import Client, Invoice
 from relance.web.access import get_scoped_or_404, member_view, scoped, writer_view
 
-from .. import actions, dispatch, scheduler, templating, timeline
+from .. import actions, dispatch, foresight, scheduler, templating, timeline
 from .. import context as reminder_context
 from ..forms_operations import CallLogForm, PauseForm, ReasonForm, RejectForm, SentFilterForm
 from ..models import (
@@ -420,19 +420,10 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
 # -- the next 7 days and what was sent --------------------------------------------------
 
 
-def _forecast(organisation: Any, start: date, days: int) -> list[Any]:
-    from .. import engine
-
-    found = getattr(engine, "forecast", None)
-    if found is None:
-        from ..foresight import forecast as found
-    return found(organisation, start=start, days=days)
-
-
 @member_view
 def forecast(request: HttpRequest) -> HttpResponse:
     today = request.organisation.today()
-    items = _forecast(request.organisation, today, 7)
+    items = foresight.forecast(request.organisation, start=today, days=7)
     days = [
         {"day": day, "items": list(group)}
         for day, group in itertools.groupby(items, key=lambda i: i.day)
