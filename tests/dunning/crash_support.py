@@ -5,7 +5,8 @@ RELANCE_DATA_DIR, EMAIL_HOST, EMAIL_PORT).
 
     python crash_support.py build COUNT DUE AS_OF   migrate, one organisation, COUNT clients
                                                      each owing one invoice due DUE, and the
-                                                     daily run of AS_OF; prints what it queued
+                                                     daily run of AS_OF ("-": none); prints
+                                                     what it queued
     python crash_support.py report                  every message: status and Message-ID
     python crash_support.py forkserver LOG NOW      forks ``worker`` processes on demand
 
@@ -215,7 +216,7 @@ class PostgresDatabase:
 # -- the subprocess's side: build and read the database -------------------------------------
 
 
-def build(count: int, due: date, as_of: date) -> dict:
+def build(count: int, due: date, as_of: date | None) -> dict:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -268,22 +269,27 @@ def build(count: int, due: date, as_of: date) -> dict:
             currency="EUR",
         )
         issuing.issue(draft, as_of=issued)
-    decided = engine.run(org, as_of)
+    # No day to run: the workers' scheduler will run it.
+    messages = engine.run(org, as_of).messages if as_of else 0
     return {
         "organisation": org.pk,
-        "messages": decided.messages,
+        "messages": messages,
         "queued": Message.objects.filter(status="queued").count(),
     }
 
 
 def report() -> dict:
-    from relance.dunning.models import Message, Reminder
+    from relance.dunning.models import Message, Reminder, Run
 
     messages = {
         str(pk): [status, message_id]
         for pk, status, message_id in Message.objects.values_list("pk", "status", "message_id")
     }
-    return {"messages": messages, "reminders": Reminder.objects.count()}
+    return {
+        "messages": messages,
+        "reminders": Reminder.objects.count(),
+        "runs": list(Run.objects.values_list("day", flat=True).order_by("day").distinct()),
+    }
 
 
 def forkserver(log: str, now: str) -> None:
@@ -328,7 +334,8 @@ def main(argv: list[str]) -> None:
     command, *args = argv
     if command == "build":
         count, due, as_of = args
-        answer = build(int(count), date.fromisoformat(due), date.fromisoformat(as_of))
+        run_on = date.fromisoformat(as_of) if as_of != "-" else None
+        answer = build(int(count), date.fromisoformat(due), run_on)
     elif command == "forkserver":
         forkserver(*args)
         return
@@ -336,7 +343,7 @@ def main(argv: list[str]) -> None:
         answer = report()
     else:
         raise SystemExit(f"unknown command {command!r}")
-    print(json.dumps(answer))
+    print(json.dumps(answer, default=str))
 
 
 if __name__ == "__main__":
