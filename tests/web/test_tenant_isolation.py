@@ -14,6 +14,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, reverse
 
+from relance.dunning import urls_operations as dunning_operations
+from relance.dunning import urls_policies as dunning_policies
+from relance.dunning.models import Message, Pause, Policy
 from relance.imports import batches
 from relance.imports import urls as import_urls
 from relance.invoicing.models import PaymentTermsTemplate, RecurringInvoice
@@ -36,11 +39,26 @@ PK_KIND = {
     "invoice_pdf": "invoice", "invoice_send": "invoice", "invoice_send_later": "invoice",
     "terms_edit": "terms", "terms_delete": "terms", "terms_default": "terms",
     "recurring_edit": "recurring", "recurring_pause": "recurring", "recurring_resume": "recurring",
+    "reminder_policy_edit": "policy", "reminder_policy_duplicate": "policy",
+    "reminder_policy_delete": "policy", "reminder_policy_default": "policy",
+    "reminder_approve": "message", "reminder_reject": "message", "reminder_resolve": "message",
+    "reminder_call_log": "call", "reminder_cancel": "call",
+    "reminder_letter_pdf": "letter", "reminder_letter_printed": "letter",
+    "reminder_client_pause": "client", "reminder_client_reason": "client",
+    "reminder_client_history_csv": "client", "reminder_client_history_pdf": "client",
+    "reminder_invoice_pause": "invoice", "reminder_invoice_panel": "invoice",
+    "reminder_invoice_history_csv": "invoice", "reminder_invoice_history_pdf": "invoice",
+    "reminder_pause_lift": "pause",
 }  # fmt: skip
 
 
 def pk_patterns() -> list[URLPattern]:
-    patterns = [*web_urls.urlpatterns, *import_urls.urlpatterns]
+    patterns = [
+        *web_urls.urlpatterns,
+        *import_urls.urlpatterns,
+        *dunning_policies.urlpatterns,
+        *dunning_operations.urlpatterns,
+    ]
     return [p for p in patterns if "<int:pk>" in str(p.pattern)]
 
 
@@ -75,7 +93,26 @@ def alices_things(alice, client_acme, make_invoice):
         next_date=date(2026, 3, 1),
         terms_template=terms,
     )
+    org = client_acme.organisation
+    outbox = {"organisation": org, "client": client_acme, "day": date(2026, 2, 5)}
+    message = Message.objects.create(
+        **outbox, channel="email", tone="firm", template="firm", status="approval"
+    )
+    call = Message.objects.create(
+        **outbox, channel="call", tone="friendly", template="friendly", status="todo"
+    )
+    letter = Message(**outbox, channel="letter", tone="formal", template="formal", status="todo")
+    letter.pdf.save("letter.pdf", ContentFile(b"%PDF-1.4 letter"), save=True)
+    pause = Pause.objects.create(
+        organisation=org, client=client_acme, kind="snooze", starts_on=date(2026, 2, 5),
+        until=date(2026, 3, 1),
+    )  # fmt: skip
     return {
+        "policy": Policy.objects.get(organisation=org, builtin="gentle"),
+        "message": message,
+        "call": call,
+        "letter": letter,
+        "pause": pause,
         "terms": terms,
         "recurring": recurring,
         "batch": batch,
@@ -103,6 +140,9 @@ def _snapshot():
         list(Invoice.objects.order_by("pk").values_list("status", "balance", "number")),
         list(PaymentTermsTemplate.objects.order_by("pk").values_list("name", "is_default")),
         list(RecurringInvoice.objects.order_by("pk").values_list("name", "active", "next_date")),
+        list(Message.objects.order_by("pk").values_list("status", "outcome")),
+        list(Pause.objects.order_by("pk").values_list("ended_on", "kind")),
+        list(Policy.objects.order_by("pk").values_list("name", "is_default")),
     )
 
 

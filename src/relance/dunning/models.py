@@ -18,6 +18,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from relance.ledger.fields import MoneyField
 from relance.organisations.models import CURRENCY_CHOICES, LANGUAGE_CHOICES, TenantQuerySet
@@ -298,7 +299,7 @@ class MessageStatus(models.TextChoices):
     AWAITING_APPROVAL = "approval", _("Awaiting approval")
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
-    SENT = "sent", _("Sent")
+    SENT = "sent", pgettext_lazy("message status", "Sent")
     FAILED = "failed", _("Failed")
     UNCERTAIN = "uncertain", _("Uncertain: check by hand")
     CANCELLED = "cancelled", _("Cancelled")
@@ -417,7 +418,7 @@ class Reminder(models.Model):
 
 
 class AttemptStatus(models.TextChoices):
-    SENT = "sent", _("Sent")
+    SENT = "sent", pgettext_lazy("message status", "Sent")
     FAILED = "failed", _("Failed")
     UNCERTAIN = "uncertain", _("Uncertain")
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 
 from relance.organisations.models import Membership
@@ -40,7 +40,11 @@ class OrganisationMiddleware:
         membership = active_membership(request)
         request.membership = membership  # type: ignore[attr-defined]
         request.organisation = membership.organisation if membership else None  # type: ignore[attr-defined]
-        return self.get_response(request)
+        if request.organisation is None:
+            return self.get_response(request)
+        # Times on every page in the organisation's own zone, as its "today" is.
+        with timezone.override(request.organisation.tzinfo):
+            return self.get_response(request)
 
 
 class LanguageMiddleware:

@@ -24,6 +24,7 @@ from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
 from relance import formats
+from relance.dunning.models import Policy
 from relance.einvoice.facturx import FacturXError
 from relance.invoicing import pdf, snapshot, wording
 from relance.invoicing import render as rendering
@@ -640,7 +641,8 @@ def _editor_page(request: HttpRequest, editor: InvoiceEditor, **extra: Any) -> H
 def _editor(request: HttpRequest, data: Any = None, **kwargs: Any) -> InvoiceEditor:
     clients = scoped(request, Client).order_by("name")
     terms = scoped(request, PaymentTermsTemplate).order_by("name")
-    return InvoiceEditor.build(data, clients=clients, terms=terms, **kwargs)
+    policies = scoped(request, Policy).order_by("name")
+    return InvoiceEditor.build(data, clients=clients, terms=terms, policies=policies, **kwargs)
 
 
 @writer_view
@@ -702,6 +704,7 @@ def invoice_edit(request: HttpRequest, pk: int) -> HttpResponse:
     names = (
         "client", "currency", "issue_date", "due_date", "purchase_order", "notes",
         "terms_template", "operation_category", "delivery_date", "vat_exemption_reason",
+        "dunning_policy",
     )  # fmt: skip
     editor = _editor(
         request,
