@@ -234,6 +234,15 @@ def _deliver(message: Message, now: datetime, worker: str, report: DispatchRepor
         report.cancelled += 1
         return
     contacts, addresses = reminder_context.recipients(client, message.channel)
+    if message.channel == Channel.SMS and not addresses:
+        # SMS comes on top of email: no mobile number is not a failure to chase.
+        _release(
+            message,
+            status=MessageStatus.CANCELLED,
+            last_error=_("No contact at the client has a phone number for SMS."),
+        )
+        report.cancelled += 1
+        return
     if message.channel != Channel.LETTER and not addresses:
         _fail(message, report, _("No contact at the client can receive this channel."))
         return
