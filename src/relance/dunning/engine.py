@@ -11,6 +11,7 @@ delivers the outbox, re-checking every invoice at send time.
 
 from __future__ import annotations
 
+import copy
 import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -267,26 +268,29 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
     for start in range(0, len(client_ids), CLIENTS_PER_BATCH):
         group = client_ids[start : start + CLIENTS_PER_BATCH]
         rows = due.filter(client_id__in=group).order_by("client_id", "pk").values_list(*_FIELDS)
+        before = copy.deepcopy(report)
         try:
             with transaction.atomic():
                 for row in rows:
                     _decide_one(row, as_of, policies, by_client, by_invoice, recorder)
                 recorder.flush()
         except IntegrityError:
-            # Another run recorded the same reminders first (unique per event): its work stands.
+            # Another run recorded the same reminders first (unique per event): its work
+            # stands, and this group's counts are not reported as done here.
             recorder.discard()
+            recorder.report = report = before
             report.conflicts += 1
     Run.objects.update_or_create(
         organisation=organisation,
         day=as_of,
         defaults={
-            "started_at": started,
             "finished_at": timezone.now(),
             "fired": report.fired,
             "skipped": report.skipped,
             "messages": report.messages,
             "closed": report.closed,
         },
+        create_defaults={"started_at": started, "finished_at": timezone.now()},
     )
 
 
@@ -364,6 +368,7 @@ class _Recorder:
         # (client, channel) -> [(tone, position, template, needs_approval)]
         self.outbox: dict[tuple[int, str], list[tuple[str, int, str, bool]]] = defaultdict(list)
         self.zones: dict[int, str] = {}
+        self.fired: dict[int, tuple[int, tuple[str, ...], int]] = {}
 
     def close(self, chase_id: int) -> None:
         self.report.closed += 1
@@ -409,6 +414,7 @@ class _Recorder:
             )
         self.zones[client_id] = tz
         on, position, occurrence = d.fire.key
+        self.fired[chase_id] = (client_id, step.channels, len(d.skipped))
         self.moves.append((chase_id, on, position, occurrence, d.next_on, False))
 
     def opening(self, tz: str) -> datetime:
@@ -421,20 +427,55 @@ class _Recorder:
         self._reset()
 
     def flush(self) -> None:
+        existing = self._existing_messages()
+        self._hold_back(existing)
         Reminder.objects.bulk_create(self.reminders, batch_size=2000)
-        self._messages()
+        self._messages(existing)
         _update_chases(self.moves)
         self._reset()
 
-    def _messages(self) -> None:
+    def _existing_messages(self) -> dict[tuple[int, str], Message]:
         if not self.outbox:
-            return
-        existing = {
+            return {}
+        return {
             (m.client_id, m.channel): m
             for m in Message.objects.filter(
                 client_id__in={client for client, _ in self.outbox}, day=self.as_of
             )
         }
+
+    def _hold_back(self, existing: dict[tuple[int, str], Message]) -> None:
+        """A step that fires after the client's message of the day on one of its channels
+        already left (a second run the same day) waits for tomorrow's message: recorded
+        now, it would ride on no message and never be sent."""
+        gone = {
+            key
+            for key, m in existing.items()
+            if m.status not in (MessageStatus.QUEUED, MessageStatus.AWAITING_APPROVAL)
+        }
+        if not gone:
+            return
+        late = {
+            chase_id
+            for chase_id, (client_id, channels, _skipped) in self.fired.items()
+            if any((client_id, channel) in gone for channel in channels)
+        }
+        if not late:
+            return
+        tomorrow = self.as_of + timedelta(days=1)
+        self.reminders = [r for r in self.reminders if r.chase_id not in late]
+        self.moves = [
+            (m[0], None, -1, -1, tomorrow, False) if m[0] in late else m for m in self.moves
+        ]
+        for chase_id in late:
+            _client, _channels, skipped = self.fired.pop(chase_id)
+            self.report.fired -= 1
+            self.report.skipped -= skipped
+        # Their (client, channel) entries in the outbox meet the sent message and are skipped.
+
+    def _messages(self, existing: dict[tuple[int, str], Message]) -> None:
+        if not self.outbox:
+            return
         new: list[Message] = []
         for (client_id, channel), fired in self.outbox.items():
             tone, _, template, _ = max(fired, key=lambda f: (ladder.TONE_RANK[f[0]], f[1]))
