@@ -45,3 +45,18 @@ def test_forecast_and_simulate(org, chased, make_invoice):
     policy = Policy.objects.get(organisation=org, is_default=True)
     result = foresight.simulate(org, policy, date(2026, 1, 1), date(2026, 3, 31))
     assert result.messages > 3
+
+
+def test_a_message_before_the_window_waits_for_it_the_same_day(org, chased, make_invoice, run_day):
+    from datetime import UTC, datetime
+
+    from relance.dunning import dispatch
+
+    make_invoice(chased, "1200.00", issue_date=date(2026, 1, 5), due=date(2026, 2, 4))
+    run_day(date(2026, 2, 5))
+    Message.objects.update(not_before=datetime(2026, 2, 5, 5, 0, tzinfo=UTC))
+    report = dispatch.dispatch(datetime(2026, 2, 5, 6, 0, tzinfo=UTC))  # 07:00 in Paris
+    assert report.deferred == 2 and report.sent == 0
+    assert set(Message.objects.values_list("not_before", flat=True)) == {
+        datetime(2026, 2, 5, 7, 0, tzinfo=UTC)  # 08:00 in Paris, that same morning
+    }

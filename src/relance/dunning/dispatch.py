@@ -197,6 +197,15 @@ def _in_window(now: datetime, client: Client, settings: DunningSettings) -> bool
     return settings.window_start <= local.hour < settings.window_end
 
 
+def _next_opening(now: datetime, client: Client, settings: DunningSettings) -> datetime:
+    """The next start of the sending window in the client's time zone: later today if
+    the window has not opened yet, else on the next day that sends."""
+    local = timezone.localtime(now, _zone(client.time_zone))
+    day = local.date() if local.hour < settings.window_start else local.date() + timedelta(days=1)
+    opening = window_opening(day, client.time_zone, settings, client.organisation.country or "FR")
+    return max(opening, now)
+
+
 def _zone(name: str) -> Any:
     import zoneinfo
 
@@ -219,8 +228,7 @@ def _deliver(message: Message, now: datetime, worker: str, report: DispatchRepor
     settings = DunningSettings.for_org(organisation)
     today = organisation.today(now)
     if message.channel != Channel.LETTER and not _in_window(now, client, settings):
-        nxt = window_opening(today + timedelta(days=1), client.time_zone, settings,
-                             organisation.country or "FR")  # fmt: skip
+        nxt = _next_opening(now, client, settings)
         _release(message, status=MessageStatus.QUEUED, not_before=nxt, attempts=F("attempts") - 1)
         report.deferred += 1
         return
