@@ -21,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from relance.dunning import templating
+from relance.invoicing.pdf import page_footer_css
 
 TEMPLATE = "dunning/letter.html"
 STYLESHEET = templating.TEMPLATES_DIR / "dunning" / "letter.css"
@@ -115,23 +116,5 @@ def _place_date(context: Mapping[str, Any]) -> str:
 
 
 def _page_css(organisation: str) -> SafeString:
-    """The page's margin boxes: the sender's name and "Page x / y" in the
-    translator's words."""
-    page = []
-    for part in re.split(r"(%\(pages?\)s)", _("Page %(page)s / %(pages)s")):
-        if part == "%(page)s":
-            page.append("counter(page)")
-        elif part == "%(pages)s":
-            page.append("counter(pages)")
-        elif part:
-            page.append(_css_string(part))
-    # Safe: every text goes through _css_string.
-    return mark_safe(
-        f"@page {{ @bottom-left {{ content: {_css_string(organisation)}; }}"
-        f" @bottom-right {{ content: {' '.join(page)}; }} }}"
-    )
-
-
-def _css_string(text: str) -> str:
-    """A CSS string literal that cannot end the string or the <style> element."""
-    return '"' + re.sub(r'[\\"<>&\n\r\f]', lambda m: f"\\{ord(m.group()):x} ", text) + '"'
+    """The page's margin boxes: the sender's name and "Page x / y"."""
+    return page_footer_css(organisation)

@@ -434,6 +434,12 @@ def _footer_css(document: Document) -> SafeString:
         identity.append(f"{_('SIRET')} {_group(seller.siret, (3, 3, 3, 5))}")
     if seller.vat_number:
         identity.append(f"{_('VAT number')} {seller.vat_number}")
+    return page_footer_css(" · ".join(identity))
+
+
+def page_footer_css(left: str) -> SafeString:
+    """CSS for every page's footer: ``left`` at the bottom left, "Page x / y" in the
+    translator's words at the bottom right (also used by the reminder letters)."""
     page = []
     for part in re.split(r"(%\(pages?\)s)", _("Page %(page)s / %(pages)s")):
         if part == "%(page)s":
@@ -444,7 +450,7 @@ def _footer_css(document: Document) -> SafeString:
             page.append(_css_string(part))
     # Safe: every text goes through _css_string.
     return mark_safe(
-        f"@page {{ @bottom-left {{ content: {_css_string(' · '.join(identity))}; }}"
+        f"@page {{ @bottom-left {{ content: {_css_string(left)}; }}"
         f" @bottom-right {{ content: {' '.join(page)}; }} }}"
     )
 
