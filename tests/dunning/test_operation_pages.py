@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from pypdf import PdfReader
 
 from relance.dunning import actions, dispatch
@@ -20,6 +21,7 @@ from relance.dunning.models import (
     MessageStatus,
     Pause,
     PauseKind,
+    Policy,
     Run,
     Step,
     WorkerBeat,
@@ -289,7 +291,8 @@ def test_the_client_page_shows_the_policy_pauses_and_history(as_alice, chased, c
     actions.pause(chased, kind="dispute", today=DUE + timedelta(days=4), reason="Wrong qty",
                   owner=alice)  # fmt: skip
     html = as_alice.get(reverse("client_detail", args=[chased.pk])).content.decode()
-    assert "Standard B2B" in html and "the organisation&#x27;s default policy" in html
+    default = Policy.objects.get(organisation=chased.organisation, is_default=True)
+    assert escape(default.name) in html and "the organisation&#x27;s default policy" in html
     assert "Wrong qty" in html and "Lift" in html
     assert "Dispute" in html  # the reason for non-payment it set
     assert "Reminder step" in html  # the history

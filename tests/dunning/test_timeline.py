@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from relance.dunning import actions, dispatch, timeline
-from relance.dunning.models import Attempt, Message
+from relance.dunning.models import Attempt, Message, Step
 
 DUE = date(2026, 2, 4)  # a Wednesday
 ISSUED = date(2026, 1, 5)
@@ -40,7 +40,9 @@ def test_the_client_record_merges_the_ledger_and_the_chase(org, chased, chase_hi
     reminders = [e for e in rows if e.source == "reminder"]
     # Two invoices at +1 (the -3 courtesy step was skipped: it was never sent in time).
     assert {e.invoice_number for e in reminders} == {"F2026-00001", "F2026-00002"}
-    assert any("Friendly reminder" in e.text for e in reminders)
+    # Steps are named in the organisation's language when its policies are installed.
+    friendly = Step.objects.get(policy__organisation=org, policy__is_default=True, offset_days=1)
+    assert any(friendly.name in e.text for e in reminders)
     email = next(e for e in rows if e.source == "message" and e.label == "Email")
     assert "factures@acme.example" in email.text and "F2026-00001, F2026-00002" in email.text
     assert email.status == "Sent"
