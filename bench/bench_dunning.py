@@ -108,8 +108,8 @@ def _serve_smtp(port: int, count: Any, ready: Any, stop: Any) -> None:
 
 @dataclass
 class SmtpServer:
-    """A local SMTP server (aiosmtpd) in a process of its own: in this process its
-    thread would compete with the dispatcher for the GIL at every SMTP reply."""
+    """A local SMTP server (aiosmtpd) in a process of its own, so that its work is not
+    counted in the dispatcher's process (nor competes with it for the GIL)."""
 
     port: int
     process: Any
@@ -294,11 +294,17 @@ def delete_organisation(organisation: Any) -> None:
     demo.delete_organisation(organisation)
 
 
-_AMOUNTS = []
-for _n in range(97):
-    _net = Decimal(150 + _n * 37) + Decimal(_n % 100) / 100
-    _vat = (_net * Decimal("0.2")).quantize(Decimal("0.01"))
-    _AMOUNTS.append((_net, _vat, _net + _vat, _net + _vat))  # net, VAT, gross, balance
+def _amounts() -> list[tuple[Decimal, Decimal, Decimal, Decimal]]:
+    """97 invoice amounts to cycle through: net, VAT at 20 %, gross, balance (= gross)."""
+    found = []
+    for n in range(97):
+        net = Decimal(150 + n * 37) + Decimal(n % 100) / 100
+        vat = (net * Decimal("0.2")).quantize(Decimal("0.01"))
+        found.append((net, vat, net + vat, net + vat))
+    return found
+
+
+_AMOUNTS = _amounts()
 CLIENT_TAIL = ("", "2 avenue du Test", "69002", "Lyon", "FR", "fr", "Europe/Paris")
 
 CLIENT_FIELDS = (
