@@ -24,6 +24,7 @@ class Pass:
     reminders_fired: int = 0
     reminders_sent: int = 0
     reminders_failed: int = 0
+    thanks_sent: int = 0
 
 
 def run_once(now: datetime | None = None, *, worker: str | None = None) -> Pass:
@@ -46,6 +47,9 @@ def run_once(now: datetime | None = None, *, worker: str | None = None) -> Pass:
     if tick.delivered is not None:
         result.reminders_sent = tick.delivered.sent + tick.delivered.letters
         result.reminders_failed = tick.delivered.failed + tick.delivered.uncertain
+    from relance.ledger.thanks import send_thanks
+
+    result.thanks_sent, _failed = send_thanks(now)
     return result
 
 

@@ -65,6 +65,16 @@ def open_for(invoice_ids: Iterable[int], today: date | None = None) -> int:
     return made
 
 
+def reopen_for(invoice: Invoice, on: date) -> None:
+    """Chase an invoice again (a payment of it was reversed): its chases look on ``on``.
+
+    Chases of installments still paid are closed again by that run.
+    """
+    reopened = Chase.objects.filter(invoice=invoice).update(closed=False, next_action_on=on)
+    if not reopened:
+        open_for([invoice.pk], today=on)
+
+
 @receiver(invoices_issued)
 def _issued(sender: Any, organisation_id: int, invoice_ids: list[int], **kwargs: Any) -> None:
     open_for(invoice_ids)

@@ -6,3 +6,6 @@ class LedgerConfig(AppConfig):
     name = "relance.ledger"
     label = "ledger"
     verbose_name = _("Register")
+
+    def ready(self) -> None:
+        from relance.ledger import settlement  # noqa: F401  (applies credit to issued invoices)

@@ -118,6 +118,16 @@ class Organisation(Address):
     credit_note_prefix = models.CharField(
         _("credit note number prefix"), max_length=10, default="AV"
     )
+    apply_credit_automatically = models.BooleanField(
+        _("apply client credit to new invoices"),
+        default=True,
+        help_text=_("When an invoice is issued, the client's unallocated credit pays it."),
+    )
+    thank_for_payments = models.BooleanField(
+        _("thank clients for their payments"),
+        default=True,
+        help_text=_("Email the billing contacts when a payment settles invoices in full."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     IDENTIFIER_FIELDS = ("siren", "siret", "vat_number", "iban", "bic")

@@ -57,4 +57,16 @@ urlpatterns = [
         name="client_payment_create",
     ),
     path("payments/<int:pk>/", payments.payment_detail, name="payment_detail"),
+    path("payments/<int:pk>/reverse/", payments.payment_reverse, name="payment_reverse"),
+    path(
+        "invoices/<int:pk>/credit/apply/",
+        payments.invoice_apply_credit,
+        name="invoice_apply_credit",
+    ),
+    path(
+        "clients/<int:pk>/credit/apply/", payments.client_apply_credit, name="client_apply_credit"
+    ),
+    path(
+        "clients/<int:pk>/refunds/new/", payments.client_refund_create, name="client_refund_create"
+    ),
 ]

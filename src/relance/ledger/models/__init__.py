@@ -21,7 +21,13 @@ from relance.ledger.models.invoices import (
     OperationCategory,
     VatCategory,
 )
-from relance.ledger.models.payments import Allocation, Payment, PaymentMethod
+from relance.ledger.models.payments import (
+    Allocation,
+    Payment,
+    PaymentMethod,
+    PaymentThanks,
+    Refund,
+)
 from relance.ledger.models.timeline import Activity, ActivityKind, CallOutcome
 
 __all__ = [
@@ -47,6 +53,8 @@ __all__ = [
     "OperationCategory",
     "Payment",
     "PaymentMethod",
+    "PaymentThanks",
+    "Refund",
     "RiskLevel",
     "Tag",
     "VatCategory",

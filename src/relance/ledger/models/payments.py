@@ -45,6 +45,10 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A rejected direct debit, a bounced transfer, a card refund: the payment stays on
+    # record, its allocations and credit are undone (see settlement.reverse_payment).
+    reversed_on = models.DateField(_("reversed on"), null=True, blank=True)
+    reversal_reason = models.TextField(_("reason of the reversal"), blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -70,6 +74,10 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} — {self.date}"
 
+    @property
+    def is_reversed(self) -> bool:
+        return self.reversed_on is not None
+
 
 class Allocation(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
@@ -92,3 +100,66 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} → {self.invoice}"
+
+
+class Refund(models.Model):
+    """Client credit paid back to the client, drawn on one payment's credit.
+
+    A refund larger than one payment's credit is saved as one row per payment
+    it draws on (oldest credit first), all with the same date and reference.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    date = models.DateField(_("date of the refund"))
+    amount = MoneyField(_("amount"))
+    method = models.CharField(
+        _("method"), max_length=15, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER
+    )
+    reference = models.CharField(_("reference"), max_length=140, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"-{self.amount} {self.payment.currency} — {self.date}"
+
+
+class PaymentThanks(models.Model):
+    """The queue of thank-you emails: one row per payment, sent once by the worker."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    payment = models.OneToOneField(Payment, on_delete=models.CASCADE, related_name="thanks")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the worker that claims the row (a conditional update): never sent twice.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=250, blank=True)
+    # Why it was not (or will not be) sent: no contact, payment reversed, SMTP error.
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("thank-you message")
+        verbose_name_plural = _("thank-you messages")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="thanks_pending",
+                condition=Q(claimed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"thanks for {self.payment_id}"

@@ -15,7 +15,8 @@ class OrganisationForm(forms.ModelForm):
             "vat_number", "rcs_city", "address_line1", "address_line2", "postcode", "city",
             "country", "email", "phone", "website", "iban", "bic", "currency", "time_zone",
             "locale", "logo", "operation_category", "vat_on_debits", "vat_exemption_reason",
-            "invoice_prefix", "credit_note_prefix",
+            "invoice_prefix", "credit_note_prefix", "apply_credit_automatically",
+            "thank_for_payments",
         ]  # fmt: skip
         widgets = {"time_zone": forms.TextInput(attrs={"list": "time-zones"})}
 

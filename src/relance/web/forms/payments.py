@@ -33,6 +33,9 @@ class PaymentForm(forms.Form):
     keep_excess_as_credit = forms.BooleanField(
         label=_("Record what exceeds the balance as client credit"), required=False
     )
+    record_anyway = forms.BooleanField(
+        label=_("This is a different payment: record it anyway"), required=False
+    )
 
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -160,3 +163,53 @@ class PaymentFilterForm(forms.Form):
     def __init__(self, *args: Any, clients: QuerySet[Client], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
+
+
+class RefundForm(forms.Form):
+    """Client credit paid back to the client."""
+
+    amount = amount_field(label=_("Amount refunded"), min_value=Decimal("0.01"))
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES)
+    date = date_field(label=_("Date of the refund"))
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=140, required=False)
+
+    def __init__(self, *args: Any, today: date, credit: dict[str, Decimal], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.credit = credit
+        self.fields["currency"].choices = [(code, code) for code in credit]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        check_decimals(self, "amount", data.get("amount"), data.get("currency", ""))
+        if data.get("date") and data["date"] > self.today:
+            self.add_error("date", _("A refund cannot be made in the future."))
+        amount, currency = data.get("amount"), data.get("currency")
+        if amount is not None and currency and amount > self.credit.get(currency, Decimal(0)):
+            self.add_error("amount", _("More than the client's credit."))
+        return data
+
+
+class ReversalForm(forms.Form):
+    """Why and when a payment did not hold."""
+
+    date = date_field(label=_("Date of the reversal"))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        help_text=_("e.g. direct debit rejected, transfer returned, card payment refunded."),
+    )
+
+    def __init__(self, *args: Any, today: date, received: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.received = received
+
+    def clean_date(self) -> date:
+        value = self.cleaned_data["date"]
+        if value > self.today:
+            raise forms.ValidationError(_("A reversal cannot be dated in the future."))
+        if value < self.received:
+            raise forms.ValidationError(_("A payment cannot be reversed before it was received."))
+        return value
