@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "relance.invoicing",
     "relance.imports",
     "relance.dunning",
+    "relance.banking",
+    "relance.online",
+    "relance.plans",
     "relance.web",
 ]
 

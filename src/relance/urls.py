@@ -7,5 +7,8 @@ urlpatterns = [
     path("imports/", include("relance.imports.urls")),
     path("reminders/", include("relance.dunning.urls_policies")),
     path("reminders/", include("relance.dunning.urls_operations")),
+    path("bank/", include("relance.banking.urls")),
+    path("pay/", include("relance.online.urls")),
+    path("plans/", include("relance.plans.urls")),
     path("", include("relance.web.urls")),
 ]
