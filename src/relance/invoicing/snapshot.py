@@ -241,4 +241,14 @@ def build_document(invoice: Invoice, *, issue_date: date | None = None) -> doc.D
             bic=org.bic,
             creditor_reference=creditor_reference(invoice.number) if invoice.number else "",
             notes=tuple(notes),
+            pay_url=_pay_url(invoice),
         )
+
+
+def _pay_url(invoice: Invoice) -> str:
+    """The "pay online" link of an invoice with a number (none on drafts and credit notes)."""
+    if not invoice.number or invoice.is_credit_note:
+        return ""
+    from relance.online.links import pay_url
+
+    return pay_url(invoice.client, [invoice])
