@@ -18,9 +18,10 @@ from stdnum import iban as iban_number
 
 from relance import formats
 from relance.ledger.models import Client, ContactRole, Installment, Invoice
+from relance.online.links import pay_url
 from relance.rules import law
 from relance.rules.money import ZERO
-from relance.rules.payment_reference import creditor_reference, format_reference
+from relance.rules.payment_reference import creditor_reference, epc_payload, format_reference
 
 # People at the debtor a reminder may go to (law-and-standards §7: they are the debtor).
 REMINDER_ROLES = (ContactRole.BILLING, ContactRole.ACCOUNTS_PAYABLE)
@@ -35,6 +36,33 @@ class Item:
     invoice: Invoice
     installment: Installment | None
     balance: Decimal
+    plan_installment: Any = None  # plans.PlanInstallment: then ``invoice`` is the plan's oldest
+
+    @property
+    def due_date(self) -> date:
+        part = self.plan_installment or self.installment
+        return part.due_date if part is not None else self.invoice.due_date
+
+
+def plan_items(chase: Any) -> list[Item]:
+    """A plan installment's chase: what is left on it while the plan is active."""
+    part = chase.plan_installment
+    left = part.amount - part.amount_paid
+    if part.plan.status != "active" or left <= 0:
+        return []
+    return [Item(chase.invoice, None, left, plan_installment=part)]
+
+
+def _part_label(item: Item) -> str:
+    if item.plan_installment is not None:
+        part = item.plan_installment
+        return _("%(position)s of %(count)s of your payment plan") % {
+            "position": part.position,
+            "count": part.plan.installments.count(),
+        }
+    if item.installment is not None:
+        return f"{item.installment.position}/{item.invoice.installments.count()}"
+    return ""
 
 
 def recipients(client: Client, channel: str) -> tuple[list[Any], list[str]]:
@@ -111,26 +139,21 @@ def build(
     organisation = client.organisation
     rows = []
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for item in sorted(
-        items,
-        key=lambda i: (
-            i.installment.due_date if i.installment else i.invoice.due_date,
-            i.invoice.number,
-        ),
-    ):
+    for item in sorted(items, key=lambda i: (i.due_date, i.invoice.number)):
         invoice = item.invoice
-        due = item.installment.due_date if item.installment else invoice.due_date
+        due = item.due_date
         reference = creditor_reference(invoice.number) if invoice.number else ""
-        part = ""
-        if item.installment is not None:
-            part = f"{item.installment.position}/{invoice.installments.count()}"
+        part = _part_label(item)
         rows.append(
             {
                 "number": invoice.number,
                 "issue_date": formats.day(invoice.issue_date) if invoice.issue_date else "",
                 "due_date": formats.day(due),
                 "days_late": (day - due).days,
-                "total": formats.money(invoice.total_gross, invoice.currency),
+                "total": formats.money(
+                    item.plan_installment.amount if item.plan_installment else invoice.total_gross,
+                    invoice.currency,
+                ),
                 "balance": formats.money(item.balance, invoice.currency),
                 "currency": invoice.currency,
                 "reference": format_reference(reference) if reference else "",
@@ -142,7 +165,7 @@ def build(
         {"currency": code, "amount": formats.money(amount, code)}
         for code, amount in sorted(totals.items())
     ]
-    dues = [i.installment.due_date if i.installment else i.invoice.due_date for i in items]
+    dues = [i.due_date for i in items]
     oldest = min(dues) if dues else day
     person = contact or {}
     return {
@@ -174,10 +197,35 @@ def build(
         "template": template,
         "today": formats.day(day),
         "late_fee": late_fee(client, items, day) if template == "late_fee_notice" else None,
-        "payment_link": "",
+        "payment_link": pay_url(client, [i.invoice for i in items]) if items else "",
         "portal_link": "",
         "reference": rows[0]["reference"] if len(rows) == 1 else "",
+        # Not a template variable: what the letter's EPC QR code carries ("" when none).
+        "epc_qr": _epc_payload(organisation, items),
     }
+
+
+def _epc_payload(organisation: Any, items: list[Item]) -> str:
+    """One SEPA transfer QR code for the whole balance, when it is all in euros;
+    with the RF reference of the invoice when there is only one."""
+    invoices = {i.invoice.pk: i.invoice for i in items}
+    if not items or not organisation.iban or any(i.currency != "EUR" for i in invoices.values()):
+        return ""
+    total = sum((i.balance for i in items), ZERO)
+    numbers = sorted(invoice.number for invoice in invoices.values())
+    reference = creditor_reference(numbers[0]) if len(numbers) == 1 and numbers[0] else None
+    try:
+        return epc_payload(
+            str(organisation),
+            organisation.iban,
+            organisation.bic or None,
+            total,
+            "EUR",
+            reference=reference,
+            text=None if reference else ", ".join(numbers)[:140],
+        )
+    except ValueError:  # over the EPC amount limit, an invalid IBAN: no QR code
+        return ""
 
 
 def in_language(language: str, build_args: dict[str, Any]) -> dict[str, Any]:

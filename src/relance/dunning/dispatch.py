@@ -162,9 +162,12 @@ def open_items(message: Message, as_of: date) -> list[reminder_context.Item]:
         return []
     items = []
     for chase in Chase.objects.filter(pk__in=chase_ids, closed=False).select_related(
-        "invoice", "installment"
+        "invoice", "installment", "plan_installment__plan"
     ):
         invoice = chase.invoice
+        if chase.plan_installment_id is not None:
+            items += reminder_context.plan_items(chase)
+            continue
         if invoice.status not in OPEN or invoice.pk in paused_invoices:
             continue
         balance = invoice.balance

@@ -65,6 +65,10 @@ class RunReport:
     pauses_ended: int = 0
     promises_broken: int = 0
     conflicts: int = 0
+    # Clients held for a day because a bank credit that could be theirs awaits review.
+    waiting_for_credit: int = 0
+    # The last statement import is older than the settings allow (None: fresh enough).
+    statement_age_days: int | None = None
 
 
 class _DryRun(Exception):
@@ -173,7 +177,10 @@ def promise_kept(pause: Pause) -> bool:
         (
             p.amount
             for p in Payment.objects.filter(
-                client_id=pause.client_id, date__gte=pause.starts_on, date__lte=pause.until
+                client_id=pause.client_id,
+                date__gte=pause.starts_on,
+                date__lte=pause.until,
+                reversed_on__isnull=True,  # a bounced payment kept no promise
             )
         ),
         ZERO,
@@ -191,6 +198,31 @@ def holds(organisation: Any) -> tuple[dict[int, date], dict[int, date]]:
         key = pause.invoice_id or pause.client_id
         target[key] = max(resume, target.get(key, date.min))
     return by_client, by_invoice
+
+
+def hold_for_pending_credit(
+    organisation: Any,
+    as_of: date,
+    settings: DunningSettings,
+    by_client: dict[int, date],
+    report: RunReport,
+) -> None:
+    """A client whose money may already be in the bank is not chased today.
+
+    A credit in the review queue or unmatched that could be the client's holds them
+    until tomorrow, when the run looks again (by then the credit is matched or not).
+    A stale statement is reported: the run cannot know what the bank received since."""
+    from relance.banking.matching import clients_with_pending_credit, last_statement_import
+
+    tomorrow = as_of + timedelta(days=1)
+    for client_id in clients_with_pending_credit(organisation):
+        by_client[client_id] = max(by_client.get(client_id, date.min), tomorrow)
+        report.waiting_for_credit += 1
+    last = last_statement_import(organisation)
+    if last is not None:
+        age = (as_of - timezone.localtime(last).date()).days
+        if age > settings.statement_max_age_days:
+            report.statement_age_days = age
 
 
 def wake(*, client_id: int, invoice_id: int | None = None, on: date) -> None:
@@ -229,6 +261,10 @@ _FIELDS = (
     "client__cycle_months",
     "client__cycle_day",
     "client__time_zone",
+    "plan_installment_id",
+    "plan_installment__amount",
+    "plan_installment__amount_paid",
+    "plan_installment__plan__status",
 )
 
 
@@ -260,6 +296,7 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
     end_pauses(organisation, as_of, report)
     policies = Policies.load(organisation)
     by_client, by_invoice = holds(organisation)
+    hold_for_pending_credit(organisation, as_of, settings, by_client, report)
     due = Chase.objects.filter(organisation=organisation, next_action_on__lte=as_of, closed=False)
     if only is not None:
         due = due.filter(client_id__in=list(only))
@@ -306,11 +343,13 @@ def _decide_one(
         chase_id, client_id, invoice_id, installment_id, due_date, cursor_on, cursor_pos,
         cursor_occ, status, balance, currency, issue_date, sent_at, invoice_policy,
         part_amount, part_paid, client_kind, risk, client_status, client_policy,
-        cycle_months, cycle_day, tz_name,
+        cycle_months, cycle_day, tz_name, plan_part, plan_amount, plan_paid, plan_status,
     ) = row  # fmt: skip
     recorder.report.looked += 1
     if installment_id is not None:
         balance = min(balance, part_amount - part_paid)
+    if plan_part is not None:  # a plan installment: its own balance, while the plan is active
+        status, balance = OPEN[0], plan_amount - plan_paid if plan_status == "active" else ZERO
     if status not in OPEN or balance <= 0 or client_status in STOPPED_CLIENTS:
         recorder.close(chase_id)
         return
@@ -322,7 +361,9 @@ def _decide_one(
     start = issue_date
     if sent_at is not None:
         start = max(start, timezone.localtime(sent_at, recorder.tz).date())
-    paused = max(by_client.get(client_id, date.min), by_invoice.get(invoice_id, date.min))
+    # The plan pauses its invoices, not its own installments.
+    on_invoice = by_invoice.get(invoice_id, date.min) if plan_part is None else date.min
+    paused = max(by_client.get(client_id, date.min), on_invoice)
     hold = ladder.Hold(
         paused_until=paused if paused != date.min else None,
         overdue_not_before=ladder.cycle_hold(due_date, cycle_months, cycle_day)

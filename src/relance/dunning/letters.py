@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from relance.dunning import templating
 from relance.invoicing.pdf import page_footer_css
+from relance.rules.payment_reference import epc_qr_svg
 
 TEMPLATE = "dunning/letter.html"
 STYLESHEET = templating.TEMPLATES_DIR / "dunning" / "letter.css"
@@ -87,11 +88,19 @@ def _render(
             "parts": pieces,
             "invoice_table": templating.invoice_table_html(context, for_print=True),
             "payment_details": templating.payment_details_html(context, for_print=True),
+            "epc_qr_svg": _epc_qr_svg(context),
             "page_css": _page_css(organisation.get("name", "")),
             "inline_css": mark_safe(STYLESHEET.read_text()) if inline_css else "",
         }
         template = templating.engine().get_template(TEMPLATE)
         return template.render(Context(data, autoescape=True))
+
+
+def _epc_qr_svg(context: Mapping[str, Any]) -> SafeString:
+    """The EPC QR code (SEPA transfer of the balance) when the context has one."""
+    payload = context.get("epc_qr") or ""
+    # segno's own markup: path data only, no text of the reminder.
+    return mark_safe(epc_qr_svg(payload)) if payload else mark_safe("")
 
 
 def _attention(context: Mapping[str, Any]) -> str:

@@ -258,6 +258,10 @@ class Chase(models.Model):
     installment = models.ForeignKey(
         "ledger.Installment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    # An installment of a payment plan (``invoice`` is then the plan's oldest invoice).
+    plan_installment = models.ForeignKey(
+        "plans.PlanInstallment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     due_date = models.DateField()
     # The last event that fired (see rules.ladder.Event.key); null before the first.
     cursor_on = models.DateField(null=True, blank=True)
@@ -273,9 +277,10 @@ class Chase(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["invoice"],
-                condition=Q(installment__isnull=True),
+                condition=Q(installment__isnull=True, plan_installment__isnull=True),
                 name="chase_unique_invoice",
             ),
+            models.UniqueConstraint(fields=["plan_installment"], name="chase_unique_plan_part"),
         ]
         indexes = [
             models.Index(

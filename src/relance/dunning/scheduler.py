@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from relance.organisations.models import Organisation
+from relance.plans import service as plans
 from relance.rules.terms import is_business_day
 
 from . import dispatch, engine
@@ -84,6 +85,11 @@ def tick(now: datetime | None = None, *, worker: str | None = None) -> Tick:
         if (organisation.pk, organisation.today(now)) in done_today:
             continue
         if run_due(organisation, now) and claim(organisation, now):
+            try:
+                # Plans broken or completed and offers settled first: the run then sees them.
+                plans.check(organisation, organisation.today(now))
+            except Exception:
+                log.exception("plans and offers of organisation %s", organisation.pk)
             try:
                 result.runs.append(engine.run(organisation, organisation.today(now)))
             except Exception:

@@ -36,6 +36,7 @@ from ..models import (
     Attempt,
     Channel,
     ChannelState,
+    DunningSettings,
     Message,
     MessageStatus,
     MessageTemplate,
@@ -199,8 +200,25 @@ def overview(request: HttpRequest) -> HttpResponse:
         .values("client")
         .distinct()
         .count(),
+        **_bank_state(organisation),
     }
     return _page(request, "overview.html", context)
+
+
+def _bank_state(organisation: Any) -> dict[str, Any]:
+    """What the bank side tells the run: a stale statement, credits awaiting review."""
+    from relance.banking.matching import clients_with_pending_credit, last_statement_import
+
+    last = last_statement_import(organisation)
+    age = None
+    if last is not None:
+        age = (organisation.today() - timezone.localtime(last, organisation.tzinfo).date()).days
+        if age <= DunningSettings.for_org(organisation).statement_max_age_days:
+            age = None
+    return {
+        "statement_age": age,
+        "waiting_for_credit": len(clients_with_pending_credit(organisation)),
+    }
 
 
 @member_view

@@ -38,6 +38,16 @@ class Command(BaseCommand):
                 f"{report.fired} steps ({report.skipped} lower steps skipped), "
                 f"{report.messages} new messages, {report.closed} closed, {report.held} held"
             )
+            if report.waiting_for_credit:
+                self.stdout.write(
+                    f"  {report.waiting_for_credit} clients not chased today: a bank credit "
+                    "that could be theirs awaits review"
+                )
+            if report.statement_age_days is not None:
+                self.stdout.write(
+                    f"  warning: the last bank statement was imported {report.statement_age_days}"
+                    " days ago; payments received since are unknown"
+                )
             for channel, count in sorted(report.by_channel.items()):
                 self.stdout.write(f"  {channel}: {count}")
         if not options["dry_run"] and not options["no_send"]:
