@@ -22,6 +22,12 @@ from relance.imports import urls as import_urls
 from relance.invoicing.models import PaymentTermsTemplate, RecurringInvoice
 from relance.ledger import settlement
 from relance.ledger.models import Activity, Attachment, Contact, Invoice, Payment
+from relance.banking import urls as bank_urls
+from relance.banking.models import BankLine, StatementImport, StatementUpload
+from relance.plans import offers as plan_offers
+from relance.plans import service as plan_service
+from relance.plans import urls as plan_urls
+from relance.plans.models import PaymentPlan, SettlementOffer
 from relance.web import urls as web_urls
 
 # URL name -> the kind of object its <pk> names.
@@ -49,6 +55,13 @@ PK_KIND = {
     "reminder_invoice_pause": "invoice", "reminder_invoice_panel": "invoice",
     "reminder_invoice_history_csv": "invoice", "reminder_invoice_history_pdf": "invoice",
     "reminder_pause_lift": "pause",
+    "payment_reverse": "payment", "invoice_apply_credit": "invoice",
+    "client_apply_credit": "client", "client_refund_create": "client",
+    "bank_line_match": "bank_line", "bank_statement_columns": "upload",
+    "bank_statement_detail": "statement",
+    "plan_detail": "plan", "plan_pdf": "plan", "plan_agree": "plan", "plan_cancel": "plan",
+    "plan_send": "plan", "offer_withdraw": "offer",
+    "plan_create": "client", "plan_preview": "client", "offer_create": "client",
 }  # fmt: skip
 
 
@@ -58,8 +71,12 @@ def pk_patterns() -> list[URLPattern]:
         *import_urls.urlpatterns,
         *dunning_policies.urlpatterns,
         *dunning_operations.urlpatterns,
+        *bank_urls.urlpatterns,
+        *plan_urls.urlpatterns,
     ]
-    return [p for p in patterns if "<int:pk>" in str(p.pattern)]
+    return [
+        p for p in patterns if "<int:pk>" in str(p.pattern) or "<int:client_pk>" in str(p.pattern)
+    ]
 
 
 @pytest.fixture
@@ -107,7 +124,28 @@ def alices_things(alice, client_acme, make_invoice):
         organisation=org, client=client_acme, kind="snooze", starts_on=date(2026, 2, 5),
         until=date(2026, 3, 1),
     )  # fmt: skip
+    statement = StatementImport.objects.create(
+        organisation=org, format="camt053", sha256="0" * 64, currency="EUR"
+    )
+    bank_line = BankLine.objects.create(
+        organisation=org, statement=statement, booking_date=date(2026, 2, 11),
+        amount=Decimal("200.00"), direction="credit", currency="EUR", fingerprint="f" * 64,
+        status="review",
+    )  # fmt: skip
+    upload = StatementUpload.objects.create(organisation=org, filename="s.csv", data=b"a;b\n")
+    plan = plan_service.propose(
+        client_acme, [invoice], plan_service.Proposal(count=2), as_of=date(2026, 3, 1)
+    )
+    offer = plan_offers.make(
+        client_acme, [invoice], kind="percent", value=Decimal("5"),
+        expires_on=date(2026, 3, 10), as_of=date(2026, 3, 1),
+    )  # fmt: skip
     return {
+        "bank_line": bank_line,
+        "statement": statement,
+        "upload": upload,
+        "plan": plan,
+        "offer": offer,
         "policy": Policy.objects.get(organisation=org, builtin="gentle"),
         "message": message,
         "call": call,
@@ -143,6 +181,10 @@ def _snapshot():
         list(Message.objects.order_by("pk").values_list("status", "outcome")),
         list(Pause.objects.order_by("pk").values_list("ended_on", "kind")),
         list(Policy.objects.order_by("pk").values_list("name", "is_default")),
+        list(BankLine.objects.order_by("pk").values_list("status", "payment_id", "client_id")),
+        StatementUpload.objects.count(),
+        list(PaymentPlan.objects.order_by("pk").values_list("status", "agreed_on")),
+        list(SettlementOffer.objects.order_by("pk").values_list("status", "sent_at")),
     )
 
 
@@ -193,4 +235,5 @@ def test_the_owner_reaches_the_same_urls(client, alice, alices_things):
             continue  # POST-only actions
         target = alices_things[kind]
         response = client.get(reverse(name, args=[target.pk]))
-        assert response.status_code in (200, 302), f"{name}: {response.status_code}"
+        # 405: a POST-only action, reached (another organisation gets 404 above).
+        assert response.status_code in (200, 302, 405), f"{name}: {response.status_code}"

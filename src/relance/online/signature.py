@@ -57,7 +57,7 @@ def verify(
     payload: bytes,
     value: str | None,
     secret: str,
-    now: float,
+    now: int,
     tolerance: int = TOLERANCE_SECONDS,
 ) -> int:
     """Check a webhook request; returns its timestamp or raises SignatureError."""

@@ -306,7 +306,7 @@ def stripe_webhook(request: HttpRequest, token: str) -> HttpResponse:
     body = request.body
     try:
         signature.verify(
-            body, request.headers.get("Stripe-Signature"), online.webhook_secret, time.time()
+            body, request.headers.get("Stripe-Signature"), online.webhook_secret, int(time.time())
         )
     except signature.SignatureError as exc:
         return _refuse(f"signature: {exc}")
