@@ -80,6 +80,29 @@ LEGAL_CONSTANTS: tuple[LegalConstant, ...] = (
     LegalConstant("recovery_indemnity", "GB", Decimal(100), "GBP", date(2002, 8, 7), None,
                   f"Late Payment of Commercial Debts (Interest) Act 1998 s. 5A; {_UK}",
                   "Late Payment of Commercial Debts (Interest) Act 1998", Decimal(10000)),
+    # -- limitation periods of a debt (escalation issue): years from the due date --
+    LegalConstant("limitation_years_b2b", "FR", Decimal(5), "years", date(2008, 6, 19), None,
+                  "Loi 2008-561; C. com. L110-4 I, C. civ. 2224", "L110-4 du Code de commerce"),
+    LegalConstant("limitation_years_b2c", "FR", Decimal(2), "years", date(2008, 6, 19), None,
+                  "Loi 2008-561; C. conso. L218-2", "L218-2 du Code de la consommation"),
+    LegalConstant("limitation_years_b2b", "GB", Decimal(6), "years", date(1980, 11, 13), None,
+                  "Limitation Act 1980 s. 5 (England and Wales)", "Limitation Act 1980 s. 5"),
+    LegalConstant("limitation_years_b2c", "GB", Decimal(6), "years", date(1980, 11, 13), None,
+                  "Limitation Act 1980 s. 5 (England and Wales)", "Limitation Act 1980 s. 5"),
+    # Germany: 3 years counted from the end of the year the claim arose (§ 199 BGB).
+    LegalConstant("limitation_years_b2b", "DE", Decimal(3), "years_from_year_end",
+                  date(2002, 1, 1), None, "BGB §§ 195, 199 Abs. 1", "§§ 195, 199 BGB"),
+    LegalConstant("limitation_years_b2c", "DE", Decimal(3), "years_from_year_end",
+                  date(2002, 1, 1), None, "BGB §§ 195, 199 Abs. 1", "§§ 195, 199 BGB"),
+    # -- small-claims procedure (France): principal and interest up to this amount --
+    LegalConstant("small_claims_max", "FR", Decimal(5000), "EUR", date(2022, 1, 1), None,
+                  "CPCE L125-1, R125-1 (décret 2021-1322)", "L125-1 du CPCE"),
+    # -- insolvency: time to declare a claim from the BODACC publication (France) --
+    LegalConstant("claim_declaration_months", "FR", Decimal(2), "months", date(2006, 1, 1), None,
+                  "C. com. R622-24 al. 1", "R622-24 du Code de commerce"),
+    LegalConstant("claim_declaration_months_abroad", "FR", Decimal(4), "months",
+                  date(2006, 1, 1), None, "C. com. R622-24 al. 1 (creditors outside "
+                  "metropolitan France: + 2 months)", "R622-24 du Code de commerce"),
 )  # fmt: skip
 
 # Member states whose own rules are not in the table fall back to the directive's.
