@@ -31,9 +31,9 @@ def test_the_agreement_lists_the_schedule(plan):
     assert "Payment plan agreement" in text
     for line in (
         "F2026-00001 Feb 4, 2026 €1,200.00",
-        "1 / 4 Mar 2, 2026 €200.00",  # the down payment, today
-        "2 / 4 Mar 10, 2026 €610.00",
-        "4 / 4 May 10, 2026 €610.00",
+        "Down payment Mar 2, 2026 €200.00",  # today, named: not one of the 3 installments
+        "1 / 3 Mar 10, 2026 €610.00",
+        "3 / 3 May 10, 2026 €610.00",
         "Total to pay €2,030.00",  # the fee included
     ):
         assert line in text, line
@@ -56,10 +56,11 @@ def test_sent_by_email_to_the_billing_contact_with_the_pdf(plan, smtp_server):
     assert message["Reply-To"] == "compta@atelier-durand.fr"
     assert message["Message-ID"] == message_id
     body = message.get_body(("plain",)).get_content()
-    assert "installment 2 of 4: €610.00 due on Mar 10, 2026" in body
+    assert "Down payment: €200.00 due on Mar 2, 2026" in body
+    assert "1 / 3: €610.00 due on Mar 10, 2026" in body
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
-    assert "3 / 4 Apr 10, 2026 €610.00" in pdf_text(attachment.get_content())
+    assert "2 / 3 Apr 10, 2026 €610.00" in pdf_text(attachment.get_content())
     plan.refresh_from_db()
     assert plan.pdf and plan.sent_at
     assert Activity.objects.filter(message_id=message_id, text__contains="agreement sent").exists()

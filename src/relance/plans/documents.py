@@ -69,23 +69,39 @@ def agreement_context(plan: PaymentPlan) -> dict[str, Any]:
             }
             for i in plan.invoices.order_by("due_date", "pk")
         ],
-        "rows": [
-            {
-                "position": row.position,
-                "due_date": formats.day(row.due_date),
-                "amount": formats.money(row.amount, currency),
-            }
-            for row in plan.installments.order_by("position")
-        ],
+        "rows": schedule_rows(plan),
         "balance": formats.money(plan.balance, currency),
         "fee": formats.money(plan.fee_amount, currency) if plan.fee_amount else "",
         "total": formats.money(plan.total, currency),
-        "count": plan.installments.count(),
         "proposed_on": formats.day(plan.proposed_on),
         "grace_days": plan.grace_days,
         "iban": iban_number.format(organisation.iban) if organisation.iban else "",
         "bic": organisation.bic,
     }
+
+
+def schedule_rows(plan: PaymentPlan) -> list[dict[str, str]]:
+    """The schedule as printed: a down payment is named, the installments after it are 1 / N."""
+    rows = list(plan.installments.order_by("position"))
+    down = rows[:1] if plan.down_payment and rows else []
+    parts = rows[len(down) :]
+    printed = [
+        {
+            "label": _("Down payment"),
+            "due_date": formats.day(row.due_date),
+            "amount": formats.money(row.amount, plan.currency),
+        }
+        for row in down
+    ]
+    printed += [
+        {
+            "label": f"{number} / {len(parts)}",
+            "due_date": formats.day(row.due_date),
+            "amount": formats.money(row.amount, plan.currency),
+        }
+        for number, row in enumerate(parts, start=1)
+    ]
+    return printed
 
 
 def agreement_html(plan: PaymentPlan) -> str:
