@@ -61,6 +61,8 @@ LEGAL_CONSTANTS: tuple[LegalConstant, ...] = (
                   "Directive 2011/7/EU art. 2(6)", "Directive 2011/7/EU"),
     LegalConstant("late_penalty_margin", "DE", Decimal(9), "points", date(2014, 7, 29), None,
                   "BGB § 288 Abs. 2", "§ 288 BGB"),
+    LegalConstant("late_penalty_margin_consumer", "DE", Decimal(5), "points", date(2002, 1, 1),
+                  None, "BGB § 288 Abs. 1", "§ 288 Abs. 1 BGB"),
     LegalConstant("late_penalty_margin", "GB", Decimal(8), "points", date(2002, 8, 7), None,
                   "Late Payment of Commercial Debts (Rate of Interest) (No. 3) Order 2002",
                   "Late Payment of Commercial Debts (Interest) Act 1998"),

@@ -1,0 +1,198 @@
+"""What a late invoice owes on a day: principal, interest and indemnity, live.
+
+The one place the pages, the reminders, the formal notice and the booking
+read late fees from. The figures come from ``rules.interest``; this module
+only gathers the facts (the invoice's payments and credit notes with their
+dates, the client's kind, the seller's country and fee settings, the formal
+notice, the rate table with its imported rows).
+
+A missing rate never stops a page: the accrual comes back with amounts at
+zero and ``blocked`` saying which rate to import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Prefetch
+
+from relance.ledger.models import Client, ClientStatus, Invoice, InvoiceKind, InvoiceStatus
+from relance.rules import interest, law
+from relance.rules.money import ZERO
+from relance.rules.rates import MissingRate, RateTable, shipped
+
+from .models import FeeKind, FeeSettings, ReferenceRate
+
+__all__ = ["Accrual", "Line", "for_client", "for_invoice", "rate_table"]
+
+OPEN = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One itemised period of interest (``to`` included)."""
+
+    from_: date
+    to: date
+    base: Decimal
+    rate: Decimal
+    days: int
+    amount: Decimal
+    source: str
+
+
+@dataclass(frozen=True)
+class Accrual:
+    invoice_id: int
+    currency: str
+    principal: Decimal  # unpaid amount incl. VAT on the day
+    interest: Decimal  # accrued to the day, less what was waived
+    indemnity: Decimal  # fixed recovery indemnity (B2B), unless waived
+    booked: Decimal  # fees already booked and not waived
+    lines: tuple[Line, ...]
+    blocked: str | None  # why nothing could be computed (a missing rate): amounts are 0
+    fixed: Decimal = ZERO  # a custom policy's fee per late invoice
+    waived: Decimal = ZERO
+    indemnity_source: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.indemnity + self.fixed
+
+    @property
+    def fees(self) -> Decimal:
+        return self.interest + self.indemnity + self.fixed
+
+    @property
+    def is_late(self) -> bool:
+        return self.fees > 0 or bool(self.blocked)
+
+
+def rate_table() -> RateTable:
+    """The shipped rates, overridden by the imported ones."""
+    return shipped().with_overrides(row.as_rate() for row in ReferenceRate.objects.all())
+
+
+def formal_notice_on(invoice: Invoice) -> date | None:
+    """The date of the first formal notice sent for the invoice (escalation app)."""
+    if not apps.is_installed("relance.escalation"):
+        return None
+    try:
+        model = apps.get_model("escalation", "FormalNotice")
+    except LookupError:
+        return None
+    field = "sent_on"
+    days = (
+        model.objects.filter(invoices=invoice, **{f"{field}__isnull": False})
+        .order_by(field)
+        .values_list(field, flat=True)
+    )
+    return days.first()
+
+
+def debt(invoice: Invoice, as_of: date) -> interest.Debt:
+    """The invoice as the rules see it: amount, due date, dated reductions."""
+    reductions = [
+        (allocation.payment.date, allocation.amount)
+        for allocation in invoice.allocations.all()
+        if allocation.payment.date <= as_of
+    ]
+    reductions += [
+        (note.issue_date, note.total_gross)
+        for note in invoice.credit_notes.all()
+        if note.status != InvoiceStatus.DRAFT and note.issue_date and note.issue_date <= as_of
+    ]
+    return interest.Debt(
+        currency=invoice.currency,
+        principal=invoice.total_gross,
+        due_date=invoice.due_date,
+        reductions=tuple(sorted(reductions)),
+        formal_notice_on=formal_notice_on(invoice),
+    )
+
+
+def terms(invoice: Invoice, settings: FeeSettings | None = None) -> interest.FeeTerms:
+    organisation = invoice.organisation
+    settings = settings or FeeSettings.for_org(organisation)
+    return settings.terms(country=organisation.country or "FR", b2b=invoice.client.is_company)
+
+
+def _empty(invoice: Invoice, principal: Decimal, booked: Decimal, **extra: Any) -> Accrual:
+    return Accrual(invoice.pk, invoice.currency, principal, ZERO, ZERO, booked, (), **extra)
+
+
+def for_invoice(
+    invoice: Invoice,
+    as_of: date,
+    *,
+    table: RateTable | None = None,
+    settings: FeeSettings | None = None,
+) -> Accrual:
+    """Interest and indemnity the invoice has earned by ``as_of``."""
+    fees = [fee for fee in invoice.late_fees.all() if fee.booked_on <= as_of]
+    booked = sum((f.amount for f in fees if not f.is_waived), ZERO)
+    if invoice.kind != InvoiceKind.INVOICE or invoice.due_date is None or invoice.is_draft:
+        return _empty(invoice, ZERO, booked, blocked=None)
+    facts = debt(invoice, as_of)
+    # Reductions are those dated up to the day: what is left unpaid that evening.
+    principal = max(ZERO, facts.principal - sum((a for _on, a in facts.reductions), ZERO))
+    if invoice.status == InvoiceStatus.WRITTEN_OFF:
+        return _empty(invoice, principal, booked, blocked=None, notes=("written off",))
+    if invoice.client.status == ClientStatus.INSOLVENT:
+        # L441-10 II: no indemnity nor penalties once insolvency forbids payment.
+        return _empty(invoice, principal, booked, blocked=None, notes=("client insolvent",))
+    try:
+        result = interest.compute(
+            terms(invoice, settings), facts, as_of, table if table is not None else rate_table()
+        )
+    except (MissingRate, law.MissingLegalRule, interest.ContractRateTooLow) as exc:
+        return _empty(invoice, principal, booked, blocked=str(exc))
+    waived = [f for f in fees if f.is_waived]
+    waived_interest = sum((f.amount for f in waived if f.kind == FeeKind.INTEREST), ZERO)
+    waived_kinds = {f.kind for f in waived}
+    indemnity = ZERO if FeeKind.INDEMNITY in waived_kinds else result.indemnity
+    fixed = ZERO if FeeKind.FIXED in waived_kinds else result.fixed
+    lines = tuple(
+        Line(ln.start, ln.end, ln.base, ln.rate, ln.days, ln.amount, ln.source)
+        for ln in result.lines
+    )
+    return Accrual(
+        invoice_id=invoice.pk,
+        currency=invoice.currency,
+        principal=principal,
+        interest=max(ZERO, result.interest - waived_interest),
+        indemnity=indemnity,
+        booked=booked,
+        lines=lines,
+        blocked=None,
+        fixed=fixed,
+        waived=sum((f.amount for f in waived), ZERO),
+        indemnity_source=result.indemnity_source,
+        notes=result.notes,
+    )
+
+
+def prefetched(queryset: Any) -> Any:
+    """Invoices with what ``for_invoice`` reads, in a few queries."""
+    return queryset.select_related("client", "organisation").prefetch_related(
+        "allocations__payment",
+        Prefetch("credit_notes", queryset=Invoice.objects.exclude(status=InvoiceStatus.DRAFT)),
+        "late_fees",
+    )
+
+
+def for_client(client: Client, as_of: date) -> list[Accrual]:
+    """The accruals of the client's open invoices past due on ``as_of``."""
+    invoices = prefetched(
+        Invoice.objects.filter(
+            client=client, kind=InvoiceKind.INVOICE, status__in=OPEN, due_date__lt=as_of
+        ).order_by("due_date", "pk")
+    )
+    table = rate_table()
+    settings = FeeSettings.for_org(client.organisation)
+    return [for_invoice(inv, as_of, table=table, settings=settings) for inv in invoices]

@@ -1,0 +1,105 @@
+"""The live accrual of a late invoice, read from the register."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from relance.fees import accrual
+from relance.fees.models import FeeSettings, ReferenceRate
+from relance.ledger import settlement
+from relance.ledger.models import ClientKind, ClientStatus
+
+D = Decimal
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def contract_15(org):
+    return FeeSettings.objects.create(organisation=org, policy="contractual", contract_rate=15)
+
+
+def test_worked_case_from_the_register(client_acme, make_invoice, contract_15):
+    invoice = make_invoice(
+        client_acme, "15000.00", issue_date=date(2025, 1, 1), due=date(2025, 1, 31)
+    )
+    got = accrual.for_invoice(invoice, date(2025, 3, 2))
+    assert (got.principal, got.interest, got.indemnity, got.booked) == (
+        D("15000.00"),
+        D("184.93"),
+        D("40"),
+        D(0),
+    )
+    assert got.total == D("15224.93") and got.blocked is None
+    [line] = got.lines
+    assert (line.from_, line.to, line.days, line.rate) == (
+        date(2025, 2, 1),
+        date(2025, 3, 2),
+        30,
+        D(15),
+    )
+
+
+def test_partial_payment_is_read_with_its_date(client_acme, make_invoice, contract_15):
+    invoice = make_invoice(
+        client_acme, "6000.00", issue_date=date(2025, 1, 1), due=date(2025, 1, 31)
+    )
+    settlement.record_payment(
+        client=client_acme,
+        amount=D("2000.00"),
+        currency="EUR",
+        date=date(2025, 2, 15),
+        shares=[settlement.Share(invoice, D("2000.00"))],
+        thank=False,
+    )
+    invoice.refresh_from_db()
+    got = accrual.for_invoice(invoice, date(2025, 3, 2))
+    assert got.interest == D("61.65") and got.indemnity == D("40")
+    assert got.principal == D("4000.00")
+    # Before the payment, as that day would have seen it.
+    before = accrual.for_invoice(invoice, date(2025, 2, 10))
+    assert before.principal == D("6000.00")
+
+
+def test_missing_rate_blocks_with_a_clear_message_then_import_unblocks(client_acme, make_invoice):
+    invoice = make_invoice(
+        client_acme, "1000.00", issue_date=date(2026, 5, 1), due=date(2026, 6, 1)
+    )
+    got = accrual.for_invoice(invoice, date(2026, 7, 15))
+    assert got.blocked is not None and "ECB_MRO" in got.blocked and "2026-H2" in got.blocked
+    assert (got.interest, got.indemnity) == (0, 0)
+    ReferenceRate.objects.create(
+        series="ECB_MRO",
+        valid_from=date(2026, 2, 6),
+        valid_to=date(2026, 12, 31),
+        rate=D("2.00"),
+        source="test",
+    )
+    got = accrual.for_invoice(invoice, date(2026, 7, 15))
+    assert got.blocked is None and got.interest > 0
+
+
+def test_consumer_and_insolvent_clients(client_acme, make_invoice, org):
+    client_acme.kind = ClientKind.INDIVIDUAL
+    client_acme.save()
+    invoice = make_invoice(
+        client_acme, "1000.00", issue_date=date(2025, 8, 1), due=date(2025, 9, 1)
+    )
+    got = accrual.for_invoice(invoice, date(2025, 10, 1))
+    assert (got.interest, got.indemnity) == (0, 0) and got.blocked is None
+    client_acme.kind = ClientKind.COMPANY
+    client_acme.status = ClientStatus.INSOLVENT
+    client_acme.save()
+    invoice.refresh_from_db()
+    got = accrual.for_invoice(invoice, date(2025, 10, 1))
+    assert (got.interest, got.indemnity) == (0, 0)
+
+
+def test_for_client_lists_the_late_open_invoices(client_acme, make_invoice):
+    make_invoice(client_acme, "100.00", issue_date=date(2025, 1, 1), due=date(2025, 1, 31))
+    make_invoice(client_acme, "200.00", issue_date=date(2025, 3, 1), due=date(2025, 3, 31))
+    got = accrual.for_client(client_acme, date(2025, 3, 15))
+    assert [a.principal for a in got] == [D("100.00")]
+    assert got[0].indemnity == D("40")
