@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "relance.banking",
     "relance.online",
     "relance.plans",
+    "relance.escalation",
     "relance.fees",
     "relance.web",
 ]
