@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from relance.fees import booking as fees
 from relance.organisations.models import Organisation
 from relance.plans import service as plans
 from relance.rules.terms import is_business_day
@@ -94,6 +95,11 @@ def tick(now: datetime | None = None, *, worker: str | None = None) -> Tick:
                 result.runs.append(engine.run(organisation, organisation.today(now)))
             except Exception:
                 log.exception("daily run of organisation %s", organisation.pk)
+            try:
+                # Late-fee notices whose 48 hours are over book their fees.
+                fees.book_due(organisation, organisation.today(now))
+            except Exception:
+                log.exception("late fees of organisation %s", organisation.pk)
     result.delivered = dispatch.dispatch(now, worker=worker)
     return result
 

@@ -306,8 +306,11 @@ def _fixed(terms: FeeTerms, debt: Debt) -> tuple[Decimal, str, str]:
     return terms.fixed_fee, "fixed fee per late invoice (custom policy)", ""
 
 
-def compute(terms: FeeTerms, debt: Debt, as_of: date, table: RateTable) -> Fees:
-    """Interest and indemnities earned by ``as_of``.
+def compute(
+    terms: FeeTerms, debt: Debt, as_of: date, table: RateTable, *, since: date | None = None
+) -> Fees:
+    """Interest and indemnities earned by ``as_of`` (interest from ``since``
+    only, when given: the days an earlier fee document did not cover).
 
     Raises ``MissingRate`` (a period without its rate), ``law.MissingLegalRule``
     (no rule for the country) or ``ContractRateTooLow``: never a guess.
@@ -320,6 +323,8 @@ def compute(terms: FeeTerms, debt: Debt, as_of: date, table: RateTable) -> Fees:
     start, why = _interest_start(terms, debt, late_on)
     if why:
         notes.append(why)
+    if start is not None and since is not None:
+        start = max(start, since)
     if start is not None and start <= as_of:
         lines = _lines(terms, debt, start, as_of, table)
     if terms.rounding == "line":

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from relance.dunning import dispatch, engine
+from relance.fees import booking as fees
 
 from ._common import organisations, parse_day
 
@@ -50,6 +51,11 @@ class Command(BaseCommand):
                 )
             for channel, count in sorted(report.by_channel.items()):
                 self.stdout.write(f"  {channel}: {count}")
+            if not report.dry_run:
+                booked = fees.book_due(organisation, day)
+                self.stdout.write(f"  late fees booked: {booked.booked}")
+                for blocked in booked.blocked:
+                    self.stdout.write(f"  late fee blocked: {blocked}")
         if not options["dry_run"] and not options["no_send"]:
             delivered = dispatch.dispatch(timezone.now())
             self.stdout.write(
