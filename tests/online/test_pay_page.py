@@ -123,7 +123,17 @@ def test_a_paid_invoice_says_already_paid_thank_you(client, payer, two_invoices,
 
 def test_a_forged_or_unknown_link_is_a_clean_404(client, payer, online):
     assert client.get("/pay/1.2:forged/").status_code == 404
-    assert client.get(pay_path(payer).replace(str(payer.pk), "999", 1)).status_code == 404
+    from relance.online.links import make_token
+
+    # Another client's id under this client's signature: the signature no longer matches.
+    signature = make_token(payer.pk).rpartition(":")[2]
+    assert (
+        client.get(f"/pay/{make_token(payer.pk + 1).rpartition(':')[0]}:{signature}/").status_code
+        == 404
+    )
+    assert (
+        client.get(f"/pay/{make_token(payer.pk + 1)}/").status_code == 404
+    )  # signed, no such client
 
 
 def test_without_online_payment_the_page_offers_the_transfer_only(client, payer, two_invoices):
