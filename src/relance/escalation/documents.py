@@ -51,7 +51,7 @@ h2 { font-size: 11pt; margin: 5mm 0 2mm; }
 .parties > div { width: 47%; }
 .name { font-weight: bold; }
 .small { font-size: 8pt; color: #444; }
-.registered { font-weight: bold; text-transform: uppercase; margin-top: 6mm; }
+.registered { font-weight: bold; margin-top: 6mm; }
 table { border-collapse: collapse; width: 100%; margin: 3mm 0; }
 th, td { padding: 1.2mm 1.5mm; border-bottom: 0.3pt solid #999; text-align: left;
   vertical-align: top; }
