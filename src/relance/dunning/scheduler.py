@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from relance.escalation import steps as escalation
 from relance.fees import booking as fees
 from relance.organisations.models import Organisation
 from relance.plans import service as plans
@@ -100,6 +101,11 @@ def tick(now: datetime | None = None, *, worker: str | None = None) -> Tick:
                 fees.book_due(organisation, organisation.today(now))
             except Exception:
                 log.exception("late fees of organisation %s", organisation.pk)
+            try:
+                # Work stop, formal notice, hand-off and write-off steps that fired.
+                escalation.act(organisation, organisation.today(now))
+            except Exception:
+                log.exception("escalation steps of organisation %s", organisation.pk)
     result.delivered = dispatch.dispatch(now, worker=worker)
     return result
 

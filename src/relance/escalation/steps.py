@@ -1,6 +1,6 @@
 """What the ladder's escalation steps do once they fired.
 
-The daily run records a fired ``work_stop``, ``formal_notice``, ``handoff`` or
+The daily run records a fired (or, catching up, skipped) ``work_stop``, ``formal_notice``, ``handoff`` or
 ``write_off_proposal`` step as a Reminder row (its message, if the step has a
 channel, goes out as any reminder does). After the run this module acts on each
 such row exactly once (the action points back at the reminder, unique):
@@ -47,7 +47,9 @@ def pending(organisation: Any, as_of: date) -> list[Reminder]:
         Reminder.objects.filter(
             organisation=organisation,
             kind__in=KINDS,
-            status=ReminderStatus.FIRED,
+            # A run that catches up records earlier steps as skipped: a state change
+            # (unlike a message) still applies, so those are acted on too.
+            status__in=(ReminderStatus.FIRED, ReminderStatus.SKIPPED),
             fired_on__lte=as_of,
             escalation_done__isnull=True,
         )

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from relance.dunning import dispatch, engine
+from relance.escalation import steps as escalation
 from relance.fees import booking as fees
 
 from ._common import organisations, parse_day
@@ -56,6 +57,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  late fees booked: {booked.booked}")
                 for blocked in booked.blocked:
                     self.stdout.write(f"  late fee blocked: {blocked}")
+                acted = escalation.act(organisation, day)
+                self.stdout.write(f"  escalation steps acted on: {acted}")
         if not options["dry_run"] and not options["no_send"]:
             delivered = dispatch.dispatch(timezone.now())
             self.stdout.write(

@@ -1,0 +1,99 @@
+"""The ladder's escalation steps, once fired by the daily run, are acted on once."""
+
+from datetime import date
+
+import pytest
+
+from relance.dunning import engine
+from relance.dunning.models import Policy, Reminder, Step
+from relance.escalation import steps
+from relance.escalation.models import (
+    Escalation,
+    EscalationKind,
+    EscalationStatus,
+    FormalNotice,
+    NoticeStatus,
+    StepDone,
+)
+from relance.ledger.models import ClientStatus
+
+
+@pytest.fixture
+def ladder(org):
+    """The default policy, ending with a work stop (+30), a formal notice (+45),
+    a hand-off proposal (+90) and a write-off proposal (+120)."""
+    policy = Policy.objects.get(organisation=org, is_default=True)
+    for position, (kind, offset, channels) in enumerate(
+        [
+            ("work_stop", 30, ["email"]),
+            ("formal_notice", 45, []),
+            ("handoff", 90, []),
+            ("write_off_proposal", 120, []),
+        ],
+        start=50,
+    ):
+        Step.objects.create(
+            policy=policy,
+            position=position,
+            kind=kind,
+            offset_days=offset,
+            channels=channels,
+            tone="formal" if kind != "work_stop" else "firm",
+            template="work_stop" if kind == "work_stop" else "formal",
+        )
+    return policy
+
+
+def run(org, day):
+    engine.run(org, day)
+    return steps.act(org, day)
+
+
+def test_each_escalation_step_is_acted_on_once(org, debtor, overdue, ladder):
+    # Both invoices fire the work stop (due 4 and 20 February): one hold.
+    run(org, date(2026, 3, 6))
+    debtor.refresh_from_db()
+    assert debtor.status == ClientStatus.ON_HOLD
+    hold = Escalation.objects.get(client=debtor, kind=EscalationKind.WORK_STOP)
+    assert hold.reminder.kind == "work_stop"
+    assert run(org, date(2026, 3, 6)) == 0  # a rerun does nothing new
+    run(org, date(2026, 3, 23))  # the second invoice's work stop: already on hold
+    assert Escalation.objects.filter(client=debtor, kind=EscalationKind.WORK_STOP).count() == 1
+    assert StepDone.objects.filter(outcome="already on hold").count() == 1
+
+    run(org, date(2026, 3, 23))  # formal notice step of the first invoice (+45)
+    notice = FormalNotice.objects.get(client=debtor)
+    assert notice.status == NoticeStatus.AWAITING_APPROVAL
+    assert notice.invoices.count() == 2  # every overdue invoice of the client
+
+    run(org, date(2026, 5, 5))  # hand-off proposal (+90)
+    proposal = Escalation.objects.get(client=debtor, kind=EscalationKind.COLLECTION)
+    assert proposal.status == EscalationStatus.PROPOSED
+    # The engine did not stop the client: only a person hands it off.
+    debtor.refresh_from_db()
+    assert debtor.status == ClientStatus.ON_HOLD
+    recorded = Reminder.objects.filter(client=debtor, kind__in=steps.KINDS).count()
+    assert StepDone.objects.count() == recorded
+
+
+def test_a_stopped_client_gets_nothing(org, debtor, overdue, ladder):
+    engine.run(org, date(2026, 2, 5))
+    debtor.status = ClientStatus.INSOLVENT
+    debtor.save()
+    # Steps fired before the client became insolvent are not acted on.
+    Reminder.objects.create(
+        organisation=org,
+        chase=overdue[0].chases.get(),
+        client=debtor,
+        invoice=overdue[0],
+        channels="",
+        position=51,
+        planned_on=date(2026, 3, 21),
+        fired_on=date(2026, 3, 21),
+        status="fired",
+        tone="formal",
+        kind="formal_notice",
+    )
+    assert steps.act(org, date(2026, 3, 21)) == 1
+    assert not FormalNotice.objects.exists()
+    assert StepDone.objects.get().outcome == "client stopped"
