@@ -10,5 +10,6 @@ urlpatterns = [
     path("bank/", include("relance.banking.urls")),
     path("pay/", include("relance.online.urls")),
     path("plans/", include("relance.plans.urls")),
+    path("escalation/", include("relance.escalation.urls")),
     path("", include("relance.web.urls")),
 ]

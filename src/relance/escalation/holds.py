@@ -212,6 +212,10 @@ def needs_override(client: Client | None, data: Any) -> Escalation | None:
     return open_hold(client) or Escalation(client=client, reason="")
 
 
+def refusal() -> str:
+    return _("Work is stopped for this client until they pay: tick the box to go ahead anyway.")
+
+
 def record_override(client: Client | None, *, what: str, author: Any = None) -> None:
     """Leave a trace when someone went past the warning."""
     if client is None or client.status != ClientStatus.ON_HOLD:

@@ -1,9 +1,9 @@
 """What the ladder's escalation steps do once they fired.
 
-The daily run records a fired (or, catching up, skipped) ``work_stop``, ``formal_notice``, ``handoff`` or
-``write_off_proposal`` step as a Reminder row (its message, if the step has a
-channel, goes out as any reminder does). After the run this module acts on each
-such row exactly once (the action points back at the reminder, unique):
+The daily run records a fired (or, catching up, skipped) ``work_stop``,
+``formal_notice``, ``handoff`` or ``write_off_proposal`` step as a Reminder row
+(its message, if the step has a channel, goes out as any reminder does). After
+the run this module acts on each such row exactly once:
 
 - work_stop: the client is put on hold (its step message told them);
 - formal_notice: a formal notice is prepared and waits for approval;

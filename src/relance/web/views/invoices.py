@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from relance import formats
 from relance.dunning.models import Policy
 from relance.einvoice.facturx import FacturXError
+from relance.escalation import holds
 from relance.invoicing import pdf, snapshot, wording
 from relance.invoicing import render as rendering
 from relance.invoicing.issuing import MissingMentions, issue_credit_note, issue_invoice
@@ -390,6 +391,9 @@ def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         context = _detail_context(request, invoice, issue_form=form)
         return render(request, "web/invoices/detail.html", context)
+    if holds.needs_override(invoice.client, request.POST):
+        messages.error(request, holds.refusal())
+        return redirect("invoice_detail", pk=invoice.pk)
     try:
         issued = issue_invoice(invoice, as_of=today, author=request.user)
     except MissingMentions as exc:
@@ -399,6 +403,9 @@ def invoice_issue(request: HttpRequest, pk: int) -> HttpResponse:
     except IssueError as exc:
         messages.error(request, str(exc))
         return redirect("invoice_detail", pk=invoice.pk)
+    holds.record_override(
+        issued.client, what=_("%(doc)s issued") % {"doc": issued.number}, author=request.user
+    )
     _send_after_issue(request, issued, form)
     return redirect("invoice_detail", pk=issued.pk)
 
@@ -650,14 +657,19 @@ def invoice_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         editor = _editor(request, request.POST)
         if not editor.wants_more_lines(request.POST) and editor.is_valid():
+            client = editor.form.cleaned_data["client"]
+            if holds.needs_override(client, request.POST):
+                messages.error(request, holds.refusal())
+                return _editor_page(request, editor, hold_client=client)
             with transaction.atomic():
                 invoice = issuing.create_draft(
-                    client=editor.form.cleaned_data["client"],
+                    client=client,
                     lines=editor.line_tuples(),
                     author=request.user,
                     **editor.header(),
                 )
                 issuing.set_installments(invoice, editor.schedule())
+            holds.record_override(client, what=_("draft invoice created"), author=request.user)
             messages.success(request, _("Draft saved. Check it, then issue it."))
             return redirect("invoice_detail", pk=invoice.pk)
         return _editor_page(request, editor)
