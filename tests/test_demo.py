@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -19,7 +19,9 @@ from django.test import override_settings
 from stdnum.eu import vat as eu_vat
 
 from relance import demo
-from relance.ledger import balances
+from relance.banking.models import BankLine, BankLineStatus, StatementImport
+from relance.dunning.models import Pause, PauseKind
+from relance.ledger import balances, settlement
 from relance.ledger.models import (
     Activity,
     Allocation,
@@ -32,9 +34,12 @@ from relance.ledger.models import (
     InvoiceStatus,
     NumberSequence,
     Payment,
+    Refund,
 )
 from relance.ledger.models.invoices import OPEN_STATUSES, settlement_status
 from relance.organisations.models import Membership, Organisation
+from relance.plans import service as plans
+from relance.plans.models import OfferStatus, PaymentPlan, PlanStatus, SettlementOffer
 from relance.rules import aging
 from relance.rules.money import ZERO
 from relance.rules.totals import compute_totals
@@ -121,8 +126,9 @@ def test_it_stores_the_totals_of_the_lines(demo_org):
 
 def test_each_payment_is_allocated_or_kept_as_credit(demo_org):
     allocated = sums_by(Allocation.objects.filter(organisation=demo_org), "payment_id", "amount")
+    refunded = sums_by(Refund.objects.filter(organisation=demo_org), "payment_id", "amount")
     for payment in Payment.objects.filter(organisation=demo_org):
-        assert allocated[payment.pk] + payment.unallocated == payment.amount
+        assert allocated[payment.pk] + payment.unallocated + refunded[payment.pk] == payment.amount
     mismatched = Allocation.objects.filter(organisation=demo_org).exclude(
         invoice__currency=F("payment__currency"), invoice__client=F("payment__client")
     )
@@ -311,6 +317,16 @@ def digest(org: Organisation) -> str:
         (Activity, "organisation", ["client__reference", "invoice__number", "kind", "at",
                                     "author__username", "text", "call_outcome"]),
         (NumberSequence, "organisation", ["series", "last_value"]),
+        (BankLine, "organisation", ["booking_date", "amount", "direction", "payer_name",
+                                    "remittance", "status", "confidence", "client__reference",
+                                    "payment__reference", "fingerprint"]),
+        (PaymentPlan, "organisation", ["client__reference", "status", "proposed_on",
+                                       "agreed_on", "balance", "installments__position",
+                                       "installments__due_date", "installments__amount",
+                                       "installments__amount_paid"]),
+        (SettlementOffer, "organisation", ["client__reference", "status", "offered_on",
+                                           "expires_on", "balance", "discount"]),
+        (Refund, "organisation", ["client__reference", "date", "amount", "reference"]),
     ]  # fmt: skip
     hasher = hashlib.sha256()
     for model, path, fields in queries:
@@ -370,3 +386,104 @@ def test_the_demo_invoices_lawfully_out_of_the_box(demo_org):
     draft.save()
     issued = issue_invoice(draft, as_of=AS_OF)
     assert issued.status == InvoiceStatus.ISSUED and issued.pdf
+
+
+# --- Getting paid: the statement, plans, offers, credit and refunds -------------
+
+
+def test_a_recent_statement_was_imported_and_matched(demo_org):
+    statement = StatementImport.objects.get(organisation=demo_org)
+    assert statement.format == "camt053"
+    assert statement.imported_at.astimezone(demo.TZ).date() == date(2026, 3, 13)
+    assert statement.period_end == date(2026, 3, 12)
+    lines = BankLine.objects.filter(organisation=demo_org)
+    assert statement.line_count == lines.count()
+    statuses = defaultdict(int)
+    for status in lines.values_list("status", flat=True):
+        statuses[status] += 1
+    assert statuses[BankLineStatus.AUTO] >= 10
+    assert statuses[BankLineStatus.AUTO] > 3 * (
+        statuses[BankLineStatus.REVIEW] + statuses[BankLineStatus.UNMATCHED]
+    )
+    assert statuses[BankLineStatus.REVIEW] == 3
+    assert statuses[BankLineStatus.UNMATCHED] == 3
+    assert statuses[BankLineStatus.IGNORED] == 4  # the debits
+    assert set(statuses) == {"auto", "review", "unmatched", "ignored"}
+    credits = sum(lines.filter(direction="credit").values_list("amount", flat=True), ZERO)
+    debits = sum(lines.filter(direction="debit").values_list("amount", flat=True), ZERO)
+    assert statement.closing_balance == statement.opening_balance + credits - debits
+
+
+def test_automatic_matches_recorded_the_payments_the_statement_brings(demo_org):
+    auto = BankLine.objects.filter(organisation=demo_org, status=BankLineStatus.AUTO)
+    for line in auto.select_related("payment"):
+        payment = line.payment
+        assert (payment.amount, payment.date, payment.client_id) == (
+            line.amount,
+            line.booking_date,
+            line.client_id,
+        )
+        assert payment.unallocated == 0
+        for allocation in payment.allocations.select_related("invoice"):
+            assert allocation.invoice.status == InvoiceStatus.PAID
+    entries = Activity.objects.filter(
+        organisation=demo_org, kind="payment", at__date__gte=date(2026, 3, 13)
+    )
+    assert entries.count() >= auto.count()
+
+
+def test_the_review_queue_and_the_unmatched_credits_tell_why(demo_org):
+    review = BankLine.objects.filter(organisation=demo_org, status=BankLineStatus.REVIEW)
+    reasons = [set(line.reasons) for line in review]
+    assert any("number_typo" in r for r in reasons)  # a typo in the reference
+    assert any("amount_partial" in r for r in reasons)  # a partial payment
+    assert any(r == {"amount_only"} for r in reasons)  # a payer that is not the client
+    for line in review:
+        assert line.client_id and line.proposal and line.payment_id is None
+        invoice = Invoice.objects.get(pk=line.proposal[0]["invoice"])
+        assert invoice.client_id == line.client_id and invoice.status == InvoiceStatus.ISSUED
+    unmatched = BankLine.objects.filter(organisation=demo_org, status=BankLineStatus.UNMATCHED)
+    assert not unmatched.exclude(client=None).exists()
+    assert unmatched.filter(remittance__contains="AVOIR", payer_name__contains="ADOBE").exists()
+
+
+def test_one_plan_is_under_way_and_one_waits_for_agreement(demo_org):
+    active = PaymentPlan.objects.get(organisation=demo_org, status=PlanStatus.ACTIVE)
+    rows = list(active.installments.order_by("position"))
+    assert active.down_payment == rows[0].amount > 0
+    assert rows[0].remaining == 0 and rows[1].remaining == 0
+    assert all(row.amount_paid == 0 and row.due_date > AS_OF for row in rows[2:])
+    assert active.agreed_on < rows[1].due_date < AS_OF
+    assert plans.paid_since_agreement(active) == rows[0].amount + rows[1].amount
+    covered = active.invoices.all()
+    assert covered.filter(status__in=OPEN_STATUSES).exists()
+    paused = Pause.objects.filter(kind=PauseKind.PAYMENT_PLAN, ended_on=None, invoice__in=covered)
+    assert paused.count() == covered.count()
+    proposed = PaymentPlan.objects.get(organisation=demo_org, status=PlanStatus.PROPOSED)
+    assert proposed.client.name == "Menuiserie Chaput SARL" and proposed.agreed_on is None
+    assert AS_OF - proposed.proposed_on < timedelta(days=7)
+    assert all(row.due_date > AS_OF for row in proposed.installments.all())
+    assert proposed.balance == sum(i.balance for i in proposed.invoices.all())
+    assert PaymentPlan.objects.filter(organisation=demo_org).count() == 2
+
+
+def test_an_offer_is_open(demo_org):
+    offer = SettlementOffer.objects.get(organisation=demo_org)
+    assert offer.status == OfferStatus.OFFERED
+    assert offer.offered_on < AS_OF <= offer.expires_on
+    assert offer.balance == sum(i.balance for i in offer.invoices.all())
+    assert offer.discount == (offer.balance * Decimal("0.05")).quantize(Decimal("0.01"))
+
+
+def test_a_client_has_credit_and_a_double_transfer_was_refunded(demo_org):
+    refund = Refund.objects.select_related("payment", "client").get(organisation=demo_org)
+    twice = refund.payment
+    assert refund.amount == twice.amount and twice.unallocated == 0
+    assert not twice.allocations.exists()
+    first = Payment.objects.filter(
+        client=refund.client, amount=twice.amount, reference=twice.reference
+    ).exclude(pk=twice.pk)
+    assert first.count() == 1 and first.get().date < twice.date < refund.date < AS_OF
+    assert settlement.credit_of(refund.client, "EUR") == 0
+    lefort = Client.objects.get(organisation=demo_org, name="Cabinet Lefort Avocats")
+    assert settlement.credit_of(lefort, "EUR") == Decimal("300.00")

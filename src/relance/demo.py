@@ -34,7 +34,8 @@ from stdnum import luhn
 from stdnum.fr import siren as fr_siren
 from stdnum.iso7064 import mod_11_10
 
-from relance import formats
+from relance import demo_payments, formats
+from relance.banking.models import StatementImport
 from relance.invoicing.models import PaymentTermsTemplate, RecurringInvoice
 from relance.ledger.models import (
     Activity,
@@ -55,11 +56,13 @@ from relance.ledger.models import (
     NumberSequence,
     Payment,
     PaymentMethod,
+    Refund,
     Tag,
 )
 from relance.ledger.models.clients import Channel
 from relance.ledger.models.invoices import OPEN_STATUSES, settlement_status
 from relance.organisations.models import Membership, Organisation, Role
+from relance.plans.models import PaymentPlan, SettlementOffer
 from relance.rules import terms as term_rules
 from relance.rules.money import ZERO, round_money
 from relance.rules.totals import compute_totals
@@ -957,33 +960,38 @@ def settle(reg: Register) -> None:
     """Drop what happens after as-of, then store figures as the services would."""
     for doc in reg.docs:
         doc.events = [e for e in doc.events if e.day <= reg.last]
-        invoice = doc.invoice
-        gross = invoice.total_gross
-        if invoice.status == InvoiceStatus.DRAFT:
-            invoice.balance = gross if invoice.kind == InvoiceKind.INVOICE else ZERO
-            continue
-        if invoice.kind == InvoiceKind.CREDIT_NOTE:
-            invoice.balance = ZERO
-            continue
-        paid = sum((e.amount for e in doc.events), ZERO)
-        credited = sum((n.invoice.total_gross for n in doc.credit_notes), ZERO)
-        if paid + credited > gross:
-            raise AssertionError(f"{invoice.number} would be overpaid")
-        invoice.amount_paid, invoice.amount_credited = paid, credited
-        invoice.balance = max(ZERO, gross - paid - credited)
-        invoice.status = settlement_status(gross, paid, credited)
-        if doc.write_off and doc.write_off[0] <= reg.last and invoice.status in OPEN_STATUSES:
-            invoice.status = InvoiceStatus.WRITTEN_OFF
-            invoice.written_off_reason = doc.write_off[1]
-        doc.installments = [
-            Installment(
-                position=i + 1,  # as issuing.set_installments numbers them
-                due_date=due,
-                amount=amount,
-                amount_paid=sum((e.amount for e in doc.events if e.installment == i), ZERO),
-            )
-            for i, (due, amount) in enumerate(doc.schedule)
-        ]
+        settle_doc(reg, doc)
+
+
+def settle_doc(reg: Register, doc: Doc) -> None:
+    """Store one document's figures from its payment events."""
+    invoice = doc.invoice
+    gross = invoice.total_gross
+    if invoice.status == InvoiceStatus.DRAFT:
+        invoice.balance = gross if invoice.kind == InvoiceKind.INVOICE else ZERO
+        return
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        invoice.balance = ZERO
+        return
+    paid = sum((e.amount for e in doc.events), ZERO)
+    credited = sum((n.invoice.total_gross for n in doc.credit_notes), ZERO)
+    if paid + credited > gross:
+        raise AssertionError(f"{invoice.number} would be overpaid")
+    invoice.amount_paid, invoice.amount_credited = paid, credited
+    invoice.balance = max(ZERO, gross - paid - credited)
+    invoice.status = settlement_status(gross, paid, credited)
+    if doc.write_off and doc.write_off[0] <= reg.last and invoice.status in OPEN_STATUSES:
+        invoice.status = InvoiceStatus.WRITTEN_OFF
+        invoice.written_off_reason = doc.write_off[1]
+    doc.installments = [
+        Installment(
+            position=i + 1,  # as issuing.set_installments numbers them
+            due_date=due,
+            amount=amount,
+            amount_paid=sum((e.amount for e in doc.events if e.installment == i), ZERO),
+        )
+        for i, (due, amount) in enumerate(doc.schedule)
+    ]
 
 
 # --- Saving -----------------------------------------------------------------
@@ -1277,10 +1285,12 @@ def build_organisation(
     settle(reg)
     chase_calls(reg)
     story_notes(reg)
+    held = demo_payments.hold_back(reg)
     save_documents(reg)
     payments = save_payments(reg)
     save_timeline(reg, payments)
     save_sequences(reg, counters)
+    demo_payments.record(reg, held)
     if reminders:
         from relance.dunning import demo as reminder_history
 
@@ -1291,7 +1301,13 @@ def build_organisation(
 def delete_organisation(organisation: Organisation) -> None:
     """Delete one organisation and all its data, children first (invoices are PROTECTed)."""
     org = organisation
-    for model in (Activity, Allocation, Payment, Attachment, RecurringInvoice):
+    for model in (StatementImport, PaymentPlan, SettlementOffer, Activity, Refund):
+        unguarded(model).filter(organisation=org).delete()
+    # Without the signals: their receivers would move the plans of clients deleted here,
+    # fetching each allocation's payment first (a second per thousand allocations).
+    allocations = unguarded(Allocation).filter(organisation=org)
+    allocations._raw_delete(allocations.db)
+    for model in (Payment, Attachment, RecurringInvoice):
         unguarded(model).filter(organisation=org).delete()
     invoices = unguarded(Invoice).filter(organisation=org)
     unguarded(Installment).filter(invoice__in=invoices).delete()
