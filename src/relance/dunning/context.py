@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from stdnum import iban as iban_number
 
 from relance import formats
+from relance.fees import accrual
 from relance.ledger.models import Client, ContactRole, Installment, Invoice
 from relance.online.links import pay_url
 from relance.rules import law
@@ -131,6 +132,34 @@ def late_fee(client: Client, items: list[Item], day: date) -> dict[str, Any] | N
     return {"deadline": formats.day(deadline), "items": entries}
 
 
+def accrued_fees(items: list[Item], day: date) -> dict[str, Any]:
+    """Interest and indemnities the invoices have earned by ``day`` (live, as
+    the invoice page shows them); nothing for a payment plan's installments."""
+    interest: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    indemnity: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    owed: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    seen: set[int] = set()
+    for item in items:
+        owed[item.invoice.currency] += item.balance
+        if item.plan_installment is not None or item.invoice.pk in seen:
+            continue
+        seen.add(item.invoice.pk)
+        fees = accrual.for_invoice(item.invoice, day)
+        interest[fees.currency] += fees.interest
+        indemnity[fees.currency] += fees.indemnity + fees.fixed
+
+    def show(amounts: dict[str, Decimal]) -> str:
+        return " + ".join(formats.money(v, code) for code, v in sorted(amounts.items()) if v)
+
+    with_fees = {code: owed[code] + interest[code] + indemnity[code] for code in owed}
+    return {
+        "interest": show(interest),
+        "indemnity": show(indemnity),
+        "total": show(with_fees),
+        "any": any(interest.values()) or any(indemnity.values()),
+    }
+
+
 def build(
     client: Client, items: list[Item], *, day: date, template: str, tone: str, contact: Any = None
 ) -> dict[str, Any]:
@@ -197,6 +226,7 @@ def build(
         "template": template,
         "today": formats.day(day),
         "late_fee": late_fee(client, items, day) if template == "late_fee_notice" else None,
+        "fees": accrued_fees(items, day),
         "payment_link": pay_url(client, [i.invoice for i in items]) if items else "",
         "portal_link": "",
         "reference": rows[0]["reference"] if len(rows) == 1 else "",

@@ -82,6 +82,10 @@ VARIABLES: dict[str, Any] = {
     "late_fee": gettext_lazy(
         "Late fees about to be charged (companies only): deadline and items; empty otherwise"
     ),
+    "fees": gettext_lazy(
+        "Late fees accrued to date: interest, indemnity, total (the amount left to pay with "
+        "them), any (true when there are some)"
+    ),
     "tone": gettext_lazy("The tone of the step: friendly, firm or formal"),
     "template": gettext_lazy("The template key of the step"),
     "today": gettext_lazy("Today's date"),
@@ -730,4 +734,10 @@ def sample_context(language: str) -> dict[str, Any]:
             "payment_link": "https://pay.example.com/p/7Hq2xW",
             "portal_link": "",
             "reference": "",
+            "fees": {
+                "interest": formats.money(Decimal("18.42"), "EUR"),
+                "indemnity": formats.money(Decimal("40"), "EUR"),
+                "total": formats.money(Decimal("2298.42"), "EUR"),
+                "any": True,
+            },
         }

@@ -79,20 +79,15 @@ def rate_table() -> RateTable:
 
 
 def formal_notice_on(invoice: Invoice) -> date | None:
-    """The date of the first formal notice sent for the invoice (escalation app)."""
+    """The day the first formal notice claiming the invoice was sent (escalation app)."""
     if not apps.is_installed("relance.escalation"):
         return None
-    try:
-        model = apps.get_model("escalation", "FormalNotice")
-    except LookupError:
-        return None
-    field = "sent_on"
-    days = (
-        model.objects.filter(invoices=invoice, **{f"{field}__isnull": False})
-        .order_by(field)
-        .values_list(field, flat=True)
-    )
-    return days.first()
+    sent = getattr(invoice, "sent_notices", None)  # prefetched by ``prefetched``
+    if sent is not None:
+        return min((notice.sent_on for notice in sent), default=None)
+    from relance.escalation.notices import notice_date
+
+    return notice_date(invoice)
 
 
 def debt(invoice: Invoice, as_of: date) -> interest.Debt:
@@ -179,11 +174,17 @@ def for_invoice(
 
 def prefetched(queryset: Any) -> Any:
     """Invoices with what ``for_invoice`` reads, in a few queries."""
-    return queryset.select_related("client", "organisation").prefetch_related(
+    lookups: list[Any] = [
         "allocations__payment",
         Prefetch("credit_notes", queryset=Invoice.objects.exclude(status=InvoiceStatus.DRAFT)),
         "late_fees",
-    )
+    ]
+    if apps.is_installed("relance.escalation"):
+        from relance.escalation.models import FormalNotice, NoticeStatus
+
+        sent = FormalNotice.objects.filter(status=NoticeStatus.SENT, sent_on__isnull=False)
+        lookups.append(Prefetch("formal_notices", queryset=sent, to_attr="sent_notices"))
+    return queryset.select_related("client", "organisation").prefetch_related(*lookups)
 
 
 def for_client(client: Client, as_of: date) -> list[Accrual]:
@@ -196,3 +197,64 @@ def for_client(client: Client, as_of: date) -> list[Accrual]:
     table = rate_table()
     settings = FeeSettings.for_org(client.organisation)
     return [for_invoice(inv, as_of, table=table, settings=settings) for inv in invoices]
+
+
+@dataclass
+class Summary:
+    """Accrued fees over many invoices, per currency, and what blocks them."""
+
+    interest: dict[str, Decimal]
+    indemnity: dict[str, Decimal]
+    booked: dict[str, Decimal]
+    blocked: dict[str, int]  # message -> number of invoices
+    invoices: int
+    truncated: bool = False
+
+    @property
+    def currencies(self) -> list[str]:
+        return sorted(set(self.interest) | set(self.indemnity) | set(self.booked))
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "currency": code,
+                "interest": self.interest.get(code, ZERO),
+                "indemnity": self.indemnity.get(code, ZERO),
+                "booked": self.booked.get(code, ZERO),
+                "total": self.interest.get(code, ZERO) + self.indemnity.get(code, ZERO),
+            }
+            for code in self.currencies
+        ]
+
+
+def summarise(accruals: list[Accrual], *, truncated: bool = False) -> Summary:
+    summary = Summary({}, {}, {}, {}, len(accruals), truncated)
+    for item in accruals:
+        code = item.currency
+        summary.interest[code] = summary.interest.get(code, ZERO) + item.interest
+        summary.indemnity[code] = summary.indemnity.get(code, ZERO) + item.indemnity + item.fixed
+        summary.booked[code] = summary.booked.get(code, ZERO) + item.booked
+        if item.blocked:
+            summary.blocked[item.blocked] = summary.blocked.get(item.blocked, 0) + 1
+    return summary
+
+
+# The dashboard computes live fees of at most this many overdue invoices (oldest first).
+SUMMARY_LIMIT = 2000
+
+
+def for_organisation(organisation: Any, as_of: date, limit: int = SUMMARY_LIMIT) -> Summary:
+    """Accrued fees of the organisation's overdue open invoices."""
+    invoices = prefetched(
+        Invoice.objects.filter(
+            organisation=organisation,
+            kind=InvoiceKind.INVOICE,
+            status__in=OPEN,
+            due_date__lt=as_of,
+        ).order_by("due_date", "pk")[: limit + 1]
+    )
+    rows = list(invoices)
+    table = rate_table()
+    settings = FeeSettings.for_org(organisation)
+    accruals = [for_invoice(inv, as_of, table=table, settings=settings) for inv in rows[:limit]]
+    return summarise(accruals, truncated=len(rows) > limit)
