@@ -11,5 +11,6 @@ urlpatterns = [
     path("pay/", include("relance.online.urls")),
     path("plans/", include("relance.plans.urls")),
     path("escalation/", include("relance.escalation.urls")),
+    path("fees/", include("relance.fees.urls")),
     path("", include("relance.web.urls")),
 ]
