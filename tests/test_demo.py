@@ -465,6 +465,9 @@ def test_one_plan_is_under_way_and_one_waits_for_agreement(demo_org):
     assert all(row.due_date > AS_OF for row in proposed.installments.all())
     assert proposed.balance == sum(i.balance for i in proposed.invoices.all())
     assert PaymentPlan.objects.filter(organisation=demo_org).count() == 2
+    # Dated as the story goes, not when the demo was loaded.
+    assert active.sent_at.astimezone(demo.TZ).date() == active.proposed_on
+    assert {p.created_at.astimezone(demo.TZ).date() for p in paused} == {active.agreed_on}
 
 
 def test_an_offer_is_open(demo_org):

@@ -35,7 +35,7 @@ from stdnum.fr import siren as fr_siren
 from stdnum.iso7064 import mod_11_10
 
 from relance import demo_payments, formats
-from relance.banking.models import StatementImport
+from relance.banking.models import BankLine, StatementImport
 from relance.invoicing.models import PaymentTermsTemplate, RecurringInvoice
 from relance.ledger.models import (
     Activity,
@@ -1360,4 +1360,6 @@ def counts(organisation: Organisation) -> dict[str, int]:
         "credit notes": n(Invoice, kind=InvoiceKind.CREDIT_NOTE),
         "payments": n(Payment),
         "timeline entries": n(Activity),
+        "bank statement lines": n(BankLine),
+        "payment plans": n(PaymentPlan),
     }

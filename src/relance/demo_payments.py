@@ -38,6 +38,7 @@ from schwifty import IBAN
 
 from relance.banking import importing, matching
 from relance.banking.models import StatementImport
+from relance.dunning.models import Pause
 from relance.ledger import settlement
 from relance.ledger.models import (
     Activity,
@@ -52,7 +53,7 @@ from relance.ledger.models import (
 )
 from relance.plans import offers
 from relance.plans import service as plans
-from relance.plans.models import DiscountKind
+from relance.plans.models import DiscountKind, PaymentPlan, SettlementOffer
 from relance.rules.money import ZERO, round_money
 
 if TYPE_CHECKING:
@@ -226,13 +227,16 @@ def _bankable(plan: ClientPlan, shares: list[tuple[Doc, Event]], stories: Storie
 
 @contextmanager
 def dated(reg: Register, when: datetime) -> Iterator[None]:
-    """Timeline entries written inside the block are put on ``when``."""
+    """Timeline entries (and pauses) written inside the block are put on ``when``."""
     from relance.demo import unguarded
 
     org = reg.organisation
     before = Activity.objects.filter(organisation=org).aggregate(last=Max("pk"))["last"] or 0
+    paused = Pause.objects.filter(organisation=org).aggregate(last=Max("pk"))["last"] or 0
     yield
     unguarded(Activity).filter(organisation=org, pk__gt=before).update(at=when)
+    # Pauses show on the client's timeline at their creation.
+    Pause.objects.filter(organisation=org, pk__gt=paused).update(created_at=when)
 
 
 def record(reg: Register, stories: Stories) -> None:
@@ -285,6 +289,7 @@ def agreed_plan(reg: Register, stories: Stories) -> None:
     )
     with dated(reg, at(day, 10, 40)):
         plan = plans.propose(client, invoices, proposal, as_of=day, author=reg.author)
+    sent(PaymentPlan, plan.pk, at(day, 10, 45))
     agreed = workday(day + timedelta(days=2))
     with dated(reg, at(agreed, 16, 5)):
         plans.agree(plan, as_of=agreed, author=reg.author)
@@ -324,7 +329,8 @@ def proposed_plan(reg: Register) -> None:
     proposal = plans.Proposal(count=4, frequency="monthly", day=10)
     _note(reg, client, at(day, 11, 0), "plan_proposed")
     with dated(reg, at(day, 11, 20)):
-        plans.propose(client, invoices, proposal, as_of=day, author=reg.author)
+        plan = plans.propose(client, invoices, proposal, as_of=day, author=reg.author)
+    sent(PaymentPlan, plan.pk, at(day, 11, 25))
 
 
 def settlement_offer(reg: Register) -> None:
@@ -338,7 +344,7 @@ def settlement_offer(reg: Register) -> None:
         return
     _note(reg, client, at(day, 14, 30), "offer")
     with dated(reg, at(day, 14, 45)):
-        offers.make(
+        offer = offers.make(
             client,
             invoices,
             kind=DiscountKind.PERCENT,
@@ -347,6 +353,14 @@ def settlement_offer(reg: Register) -> None:
             as_of=day,
             author=reg.author,
         )
+    sent(SettlementOffer, offer.pk, at(day, 14, 50))
+
+
+def sent(model: type[PaymentPlan | SettlementOffer], pk: int, when: datetime) -> None:
+    """The agreement or the offer went to the client by email then. As the reminder
+    history does, the demo marks it sent without sending (nor drawing its PDF: the
+    page draws it when asked)."""
+    model.objects.filter(pk=pk).update(sent_at=when)
 
 
 def refunded_transfer(reg: Register, stories: Stories) -> None:

@@ -24,7 +24,8 @@ def as_of_date(value: str) -> date:
 class Command(BaseCommand):
     help = (
         "Load the demo organisation: 60 clients, 1,500 invoices over two years, payments, "
-        "credit notes and a timeline. The same seed and as-of date give the same data."
+        "credit notes, a timeline, a recent bank statement with its matches, payment plans "
+        "and a settlement offer. The same seed and as-of date give the same data."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
