@@ -19,11 +19,12 @@ from typing import Any
 
 from django.apps import apps
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 
 from relance.ledger.models import Client, ClientStatus, Invoice, InvoiceKind, InvoiceStatus
 from relance.rules import interest, law
 from relance.rules.money import ZERO
-from relance.rules.rates import MissingRate, RateTable, shipped
+from relance.rules.rates import MissingRate, RateTable, half_year_label, shipped
 
 from .models import FeeKind, FeeSettings, ReferenceRate
 
@@ -117,6 +118,24 @@ def terms(invoice: Invoice, settings: FeeSettings | None = None) -> interest.Fee
     return settings.terms(country=organisation.country or "FR", b2b=invoice.client.is_company)
 
 
+def blocked_text(exc: Exception, invoice: Invoice) -> str:
+    """Why fees cannot be computed, in the reader's language."""
+    if isinstance(exc, MissingRate):
+        return _("no %(series)s rate for %(day)s (%(period)s)") % {
+            "series": exc.series,
+            "day": exc.on.isoformat(),
+            "period": half_year_label(exc.on),
+        }
+    if isinstance(exc, interest.ContractRateTooLow):
+        return _(
+            "the contractual rate is under 3 times the legal interest rate, refused by "
+            "article L441-10 of the French Commercial Code"
+        )
+    return _("no late-payment rule for a seller in %(country)s") % {
+        "country": invoice.organisation.country
+    }
+
+
 def _empty(invoice: Invoice, principal: Decimal, booked: Decimal, **extra: Any) -> Accrual:
     return Accrual(invoice.pk, invoice.currency, principal, ZERO, ZERO, booked, (), **extra)
 
@@ -146,7 +165,7 @@ def for_invoice(
             terms(invoice, settings), facts, as_of, table if table is not None else rate_table()
         )
     except (MissingRate, law.MissingLegalRule, interest.ContractRateTooLow) as exc:
-        return _empty(invoice, principal, booked, blocked=str(exc))
+        return _empty(invoice, principal, booked, blocked=blocked_text(exc, invoice))
     waived = [f for f in fees if f.is_waived]
     waived_interest = sum((f.amount for f in waived if f.kind == FeeKind.INTEREST), ZERO)
     waived_kinds = {f.kind for f in waived}
