@@ -56,9 +56,9 @@ def overdue(client: Client, as_of: date) -> list[Invoice]:
     )
 
 
-def debt(client: Client, as_of: date) -> rules.Debt | None:
+def debt(client: Client, as_of: date, invoices: list[Invoice] | None = None) -> rules.Debt | None:
     """What the client owes overdue, in the organisation's currency."""
-    invoices = overdue(client, as_of)
+    invoices = overdue(client, as_of) if invoices is None else invoices
     if not invoices:
         return None
     return rules.Debt(
@@ -71,11 +71,16 @@ def debt(client: Client, as_of: date) -> rules.Debt | None:
     )
 
 
-def proposal(client: Client, as_of: date) -> rules.Proposal | None:
-    found = debt(client, as_of)
+def proposal(
+    client: Client,
+    as_of: date,
+    invoices: list[Invoice] | None = None,
+    settings: EscalationSettings | None = None,
+) -> rules.Proposal | None:
+    found = debt(client, as_of, invoices)
     if found is None:
         return None
-    settings = EscalationSettings.for_org(client.organisation)
+    settings = settings or EscalationSettings.read(client.organisation)
     return rules.decide(
         found, settings.thresholds(), as_of, seller_country=client.organisation.country or "FR"
     )
@@ -364,23 +369,36 @@ def complete_task(task: Task, *, as_of: date, author: Any = None) -> None:
 # -- prescription ---------------------------------------------------------------------------
 
 
-def limitation_of(invoice: Invoice) -> rules.Limitation | None:
-    """The invoice's limitation date (None where the law table has no rule)."""
+def court_dates(organisation: Any, client: Client | None = None) -> dict[int, date]:
+    """The day each invoice was first claimed in court (one query)."""
+    links = Escalation.invoices.through.objects.filter(
+        escalation__organisation=organisation, escalation__kind=EscalationKind.COURT
+    )
+    if client is not None:
+        links = links.filter(escalation__client=client)
+    found: dict[int, date] = {}
+    for invoice_id, opened_on in links.values_list("invoice_id", "escalation__opened_on"):
+        found[invoice_id] = min(opened_on, found.get(invoice_id, opened_on))
+    return found
+
+
+def limitation_of(
+    invoice: Invoice, client: Client | None = None, courts: dict[int, date] | None = None
+) -> rules.Limitation | None:
+    """The invoice's limitation date (None where the law table has no rule). A claim
+    in court interrupts it (C. civ. 2241): give ``courts`` (``court_dates``) when
+    looking at many invoices."""
     if invoice.due_date is None:
         return None
-    client = invoice.client
-    court = (
-        Escalation.objects.filter(client=client, kind=EscalationKind.COURT, invoices=invoice)
-        .order_by("opened_on")
-        .values_list("opened_on", flat=True)
-        .first()
-    )
+    client = client or invoice.client
+    if courts is None:
+        courts = court_dates(client.organisation, client)
     try:
         return rules.limitation(
             client.organisation.country or "FR",
             client.kind,
             invoice.due_date,
-            interrupted_on=court,  # a claim in court interrupts it (C. civ. 2241)
+            interrupted_on=courts.get(invoice.pk),
         )
     except law.MissingLegalRule:
         return None
@@ -397,8 +415,9 @@ def limitation_alerts(organisation: Any, as_of: date, limit: int = 200) -> list[
         .select_related("client__organisation")
         .order_by("due_date")
     )
+    courts = court_dates(organisation)
     for invoice in invoices[: limit * 5]:
-        found = limitation_of(invoice)
+        found = limitation_of(invoice, invoice.client, courts)
         if found is None or found.state(as_of) == "ok":
             continue
         rows.append({"invoice": invoice, "limitation": found, "state": found.state(as_of)})

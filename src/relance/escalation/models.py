@@ -82,6 +82,13 @@ class EscalationSettings(models.Model):
         found, _ = cls.objects.get_or_create(organisation=organisation)
         return found
 
+    @classmethod
+    def read(cls, organisation: Any) -> EscalationSettings:
+        """The settings without writing anything (pages only read): defaults if none."""
+        return cls.objects.filter(organisation=organisation).first() or cls(
+            organisation=organisation
+        )
+
     def thresholds(self) -> rules.Thresholds:
         return rules.Thresholds(
             write_off_below=self.write_off_threshold,

@@ -461,7 +461,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
         .filter(status__in=(NoticeStatus.AWAITING_APPROVAL, NoticeStatus.APPROVED)),
         "tasks": scoped(request, Task).select_related("client").filter(done_on__isnull=True),
         "alerts": ends.limitation_alerts(organisation, today),
-        "settings": EscalationSettings.for_org(organisation),
+        "settings": EscalationSettings.read(organisation),
     }
     return render(request, "escalation/list.html", context)
 
