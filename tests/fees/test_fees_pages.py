@@ -128,3 +128,33 @@ def test_members_cannot_change_the_settings(client, bob, org, now):
     client.force_login(bob)
     data = {"policy": "statutory", "grace_days": "0", "day_count": "actual/360"}
     assert client.post(reverse("fee_settings"), data | {"rounding": "line"}).status_code == 403
+
+
+def test_the_dashboard_box_needs_the_same_queries_for_3_or_30_invoices(
+    client, alice, client_acme, make_invoice, django_assert_max_num_queries, now
+):
+    from relance.ledger import settlement
+
+    client.force_login(alice)
+
+    def add(count):
+        for _ in range(count):
+            invoice = make_invoice(
+                client_acme, "100.00", issue_date=date(2025, 1, 1), due=date(2025, 1, 31)
+            )
+            settlement.record_payment(
+                client=client_acme,
+                amount=D("10.00"),
+                currency="EUR",
+                date=date(2025, 2, 10),
+                shares=[settlement.Share(invoice, D("10.00"))],
+                thank=False,
+            )
+
+    add(3)
+    with django_assert_max_num_queries(20) as few:
+        assert client.get(reverse("fees_dashboard")).status_code == 200
+    add(27)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(reverse("fees_dashboard")).content.decode()
+    assert "€1,200.00" in page  # 30 indemnities of 40 €

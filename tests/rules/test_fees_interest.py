@@ -386,3 +386,27 @@ def test_shipped_table_matches_the_law_reference():
     assert TABLE.rate("DE_BASISZINS", date(2025, 7, 1)).rate == D("1.27")
     for row in TABLE.layers[0]:
         assert row.source and row.valid_to >= row.valid_from
+
+
+@given(
+    principal=amounts,
+    due=due_days,
+    cuts=st.lists(st.integers(min_value=1, max_value=500), min_size=1, max_size=6),
+)
+def test_booking_in_pieces_adds_up_to_the_whole(principal, due, cuts):
+    """Interest booked period after period (``since``) is the interest of the
+    whole period: no day lost, none counted twice."""
+    end = min(due + timedelta(days=max(cuts)), date(2026, 6, 30))
+    debt = Debt("EUR", principal, due)
+    whole = compute(fr_b2b(), debt, end, TABLE)
+    pieces, since = [], None
+    for cut in sorted(set(cuts)):
+        day = min(due + timedelta(days=cut), end)
+        if since is not None and day < since:
+            continue
+        part = compute(fr_b2b(), debt, day, TABLE, since=since)
+        pieces.extend(part.lines)
+        since = day + timedelta(days=1)
+    assert sum(line.days for line in pieces) == sum(line.days for line in whole.lines)
+    exact = sum((line.exact for line in pieces), D(0))
+    assert abs(exact - sum((line.exact for line in whole.lines), D(0))) < D("1e-15")
