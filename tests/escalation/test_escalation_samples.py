@@ -10,6 +10,7 @@ from relance.organisations.models import Organisation
 
 def test_it_renders_notices_dossiers_and_case_files(db, tmp_path, pdf_text):
     out = io.StringIO()
+    tmp_path = tmp_path / "samples"
     call_command("escalation_samples", str(tmp_path), stdout=out)
     names = sorted(p.name for p in tmp_path.iterdir())
     assert len(names) == 14
