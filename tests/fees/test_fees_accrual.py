@@ -103,3 +103,42 @@ def test_for_client_lists_the_late_open_invoices(client_acme, make_invoice):
     got = accrual.for_client(client_acme, date(2025, 3, 15))
     assert [a.principal for a in got] == [D("100.00")]
     assert got[0].indemnity == D("40")
+
+
+def test_each_installment_bears_interest_from_its_own_due_date(
+    client_acme, make_invoice, contract_15
+):
+    from relance.ledger import issuing
+
+    draft = make_invoice(
+        client_acme, "12000.00", issue_date=date(2025, 1, 1), due=date(2025, 2, 28), issue=False
+    )
+    issuing.set_installments(
+        draft, [(date(2025, 1, 31), D("6000.00")), (date(2025, 2, 28), D("6000.00"))]
+    )
+    invoice = issuing.issue(draft, as_of=date(2025, 1, 1))
+    got = accrual.for_invoice(invoice, date(2025, 3, 2))
+    # 6000 x 15 % x 30 days / 365 = 73.97 and 6000 x 15 % x 2 days / 365 = 4.93; 40 € once.
+    assert [(ln.from_, ln.days, ln.amount) for ln in got.lines] == [
+        (date(2025, 2, 1), 30, D("73.97")),
+        (date(2025, 3, 1), 2, D("4.93")),
+    ]
+    assert (got.interest, got.indemnity) == (D("78.90"), D("40"))
+    first = invoice.installments.order_by("position").first()
+    settlement.record_payment(
+        client=client_acme,
+        amount=D("3000.00"),
+        currency="EUR",
+        date=date(2025, 2, 15),
+        shares=[settlement.Share(invoice, D("3000.00"), installment=first)],
+        thank=False,
+    )
+    invoice.refresh_from_db()
+    got = accrual.for_invoice(invoice, date(2025, 3, 2))
+    # The first installment: 15 days on 6000 (36.99), then 15 days on 3000 (18.49).
+    assert [(ln.base, ln.days, ln.amount) for ln in got.lines] == [
+        (D("6000.00"), 15, D("36.99")),
+        (D("3000.00"), 15, D("18.49")),
+        (D("6000.00"), 2, D("4.93")),
+    ]
+    assert got.interest == D("60.41") and got.principal == D("9000.00")

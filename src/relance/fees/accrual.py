@@ -112,6 +112,46 @@ def debt(invoice: Invoice, as_of: date) -> interest.Debt:
     )
 
 
+def parts(invoice: Invoice, as_of: date) -> list[interest.Debt]:
+    """The invoice as the rules see it: one debt, or one per installment (each
+    with its own due date, payments and a share of the credit notes)."""
+    whole = debt(invoice, as_of)
+    schedule = sorted(invoice.installments.all(), key=lambda part: (part.due_date, part.position))
+    if not schedule:
+        return [whole]
+    paid: dict[int, list[tuple[date, Decimal]]] = {part.pk: [] for part in schedule}
+    spread = []  # credit notes and payments not put on an installment
+    for allocation in invoice.allocations.all():
+        if allocation.payment.date > as_of:
+            continue
+        item = (allocation.payment.date, allocation.amount)
+        paid.get(allocation.installment_id, spread).append(item)
+    spread += [
+        (note.issue_date, note.total_gross)
+        for note in invoice.credit_notes.all()
+        if note.status != InvoiceStatus.DRAFT and note.issue_date and note.issue_date <= as_of
+    ]
+    left = {part.pk: part.amount - sum((a for _d, a in paid[part.pk]), ZERO) for part in schedule}
+    for day, amount in sorted(spread):
+        # The earliest installment first: it is the latest paid, so the least is claimed.
+        for part in schedule:
+            share = min(amount, left[part.pk])
+            if share > 0:
+                paid[part.pk].append((day, share))
+                left[part.pk] -= share
+                amount -= share
+    return [
+        interest.Debt(
+            currency=invoice.currency,
+            principal=part.amount,
+            due_date=part.due_date,
+            reductions=tuple(sorted(paid[part.pk])),
+            formal_notice_on=whole.formal_notice_on,
+        )
+        for part in schedule
+    ]
+
+
 def terms(invoice: Invoice, settings: FeeSettings | None = None) -> interest.FeeTerms:
     organisation = invoice.organisation
     settings = settings or FeeSettings.for_org(organisation)
@@ -161,8 +201,11 @@ def for_invoice(
         # L441-10 II: no indemnity nor penalties once insolvency forbids payment.
         return _empty(invoice, principal, booked, blocked=None, notes=("client insolvent",))
     try:
-        result = interest.compute(
-            terms(invoice, settings), facts, as_of, table if table is not None else rate_table()
+        result = interest.compute_parts(
+            terms(invoice, settings),
+            parts(invoice, as_of),
+            as_of,
+            table if table is not None else rate_table(),
         )
     except (MissingRate, law.MissingLegalRule, interest.ContractRateTooLow) as exc:
         return _empty(invoice, principal, booked, blocked=blocked_text(exc, invoice))
@@ -197,6 +240,7 @@ def prefetched(queryset: Any) -> Any:
         "allocations__payment",
         Prefetch("credit_notes", queryset=Invoice.objects.exclude(status=InvoiceStatus.DRAFT)),
         "late_fees",
+        "installments",
     ]
     if apps.is_installed("relance.escalation"):
         from relance.escalation.models import FormalNotice, NoticeStatus

@@ -113,8 +113,8 @@ def book_reminder(reminder: Reminder, *, table: RateTable, settings: FeeSettings
             default=None,
         )
         since = covered + timedelta(days=1) if covered else None
-        fees = interest.compute(
-            accrual.terms(invoice, settings), accrual.debt(invoice, day), day, table, since=since
+        fees = interest.compute_parts(
+            accrual.terms(invoice, settings), accrual.parts(invoice, day), day, table, since=since
         )
         kinds = {f.kind for f in existing}
         made = []

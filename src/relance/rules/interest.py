@@ -69,6 +69,7 @@ __all__ = [
     "MissingRate",
     "check_contract_rate",
     "compute",
+    "compute_parts",
 ]
 
 STATUTORY, CONTRACTUAL, CUSTOM = "statutory", "contractual", "custom"
@@ -343,4 +344,42 @@ def compute(
         fixed_source=fixed_source,
         late_on=late_on,
         notes=tuple(notes),
+    )
+
+
+def compute_parts(
+    terms: FeeTerms,
+    parts: list[Debt],
+    as_of: date,
+    table: RateTable,
+    *,
+    since: date | None = None,
+) -> Fees:
+    """An invoice paid in installments: each installment bears interest from
+    its own due date; the fixed indemnity and fee are due once per invoice
+    (claimed with the earliest late installment: never more than the law)."""
+    if len(parts) == 1:
+        return compute(terms, parts[0], as_of, table, since=since)
+    results = [
+        compute(terms, part, as_of, table, since=since)
+        for part in sorted(parts, key=lambda part: part.due_date)
+    ]
+    lines = tuple(
+        sorted((ln for r in results for ln in r.lines), key=lambda ln: (ln.start, ln.end))
+    )
+    if terms.rounding == "line":
+        total = sum((line.amount for line in lines), ZERO)
+    else:
+        total = round_money(sum((line.exact for line in lines), ZERO), parts[0].currency)
+    first = next((r for r in results if r.late_on is not None), Fees())
+    notes = tuple(dict.fromkeys(note for r in results for note in r.notes))
+    return Fees(
+        lines=lines,
+        interest=total,
+        indemnity=first.indemnity,
+        indemnity_source=first.indemnity_source,
+        fixed=first.fixed,
+        fixed_source=first.fixed_source,
+        late_on=first.late_on,
+        notes=notes,
     )
