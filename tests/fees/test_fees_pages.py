@@ -158,3 +158,9 @@ def test_the_dashboard_box_needs_the_same_queries_for_3_or_30_invoices(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(reverse("fees_dashboard")).content.decode()
     assert "€1,200.00" in page  # 30 indemnities of 40 €
+
+
+def test_the_organisation_page_links_to_the_fee_settings(client, alice):
+    client.force_login(alice)
+    page = client.get(reverse("organisation_settings")).content.decode()
+    assert f'href="{reverse("fee_settings")}"' in page
