@@ -127,8 +127,13 @@ def b2b_notice_text(debtor, overdue, alice, pdf_text, language):
         "RF",  # the payment reference
     ]
     for block in common:
-        assert block.replace(" ", "") in text.replace(" ", ""), block
+        assert squeeze(block) in squeeze(text), block
     return text
+
+
+def squeeze(text):
+    """Without any kind of space: pypdf and babel do not agree on them."""
+    return re.sub(r"[\s\u00a0\u202f]", "", text)
 
 
 @time_machine.travel(NOW, tick=False)
@@ -168,7 +173,7 @@ def test_the_french_b2b_notice_is_lawful(debtor, overdue, alice, pdf_text):
         "petites créances",
         "ne pas devoir",
     ):
-        assert block.replace(" ", "") in text.replace(" ", "").replace("\u00a0", ""), block
+        assert squeeze(block) in squeeze(text), block
 
 
 @time_machine.travel(NOW, tick=False)
