@@ -447,6 +447,15 @@ def test_the_review_queue_and_the_unmatched_credits_tell_why(demo_org):
     assert unmatched.filter(remittance__contains="AVOIR", payer_name__contains="ADOBE").exists()
 
 
+def test_the_clients_whose_credit_waits_for_review_are_not_chased(demo_org):
+    from relance.banking import matching
+
+    review = BankLine.objects.filter(organisation=demo_org, status=BankLineStatus.REVIEW)
+    waiting = set(review.values_list("client_id", flat=True))
+    assert len(waiting) == 3
+    assert waiting <= matching.clients_with_pending_credit(demo_org)
+
+
 def test_one_plan_is_under_way_and_one_waits_for_agreement(demo_org):
     active = PaymentPlan.objects.get(organisation=demo_org, status=PlanStatus.ACTIVE)
     rows = list(active.installments.order_by("position"))
