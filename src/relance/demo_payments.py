@@ -12,8 +12,8 @@ On top of the register ``relance.demo`` writes in bulk:
 - a payment plan agreed seven weeks ago (down payment and first installment
   paid, the next to come), a plan proposed a few days ago waiting for the
   client's agreement, and an open settlement offer (``relance.plans``);
-- a transfer received twice, kept as client credit then refunded
-  (``ledger.settlement``); the overpaid client of ``relance.demo`` keeps its credit.
+- an overpayment kept as client credit, and a transfer received twice, kept as
+  credit then refunded (``ledger.settlement``).
 
 ``hold_back`` runs on the planned register before it is saved: it takes out
 the payments the statement and the plan will record through the services, so
@@ -122,6 +122,7 @@ class Stories:
     plan_day: date | None = None
     plan_client: ClientPlan | None = None
     plan_docs: list[Doc] = field(default_factory=list)
+    overpaid: tuple[Doc, Event] | None = None
 
 
 # --- Before saving ----------------------------------------------------------
@@ -139,7 +140,21 @@ def hold_back(reg: Register) -> Stories:
     )
     hold_plan(reg, stories, workday(reg.as_of - timedelta(days=PLAN_AGO)))
     hold_transfers(reg, stories)
+    hold_overpayment(reg, stories)
     return stories
+
+
+def hold_overpayment(reg: Register, stories: Stories) -> None:
+    """The overpaid client's transfer is recorded by ``settlement.record_payment``,
+    which keeps the excess as client credit."""
+    from relance.demo import settle_doc
+
+    doc = reg.stories["overpaid"]
+    paid = [e for e in doc.events if e.extra]
+    if paid:
+        stories.overpaid = (doc, paid[0])
+        doc.events = [e for e in doc.events if e is not paid[0]]
+        settle_doc(reg, doc)
 
 
 def _settled_by(doc: Doc, day: date) -> Decimal:
@@ -242,6 +257,7 @@ def dated(reg: Register, when: datetime) -> Iterator[None]:
 
 
 def record(reg: Register, stories: Stories) -> None:
+    overpayment(reg, stories)
     agreed_plan(reg, stories)
     proposed_plan(reg)
     settlement_offer(reg)
@@ -270,6 +286,28 @@ def _note(reg: Register, client: Client, when: datetime, key: str) -> None:
         author=reg.author,
         text=NOTES[key],
     )
+
+
+def overpayment(reg: Register, stories: Stories) -> None:
+    from relance.demo import at
+
+    if stories.overpaid is None:
+        return
+    doc, event = stories.overpaid
+    invoice, client = Invoice.objects.get(pk=doc.invoice.pk), doc.plan.client
+    with dated(reg, at(event.day, 10, 30)):
+        settlement.record_payment(
+            client=client,
+            amount=event.amount + event.extra,
+            currency=invoice.currency,
+            date=event.day,
+            shares=[settlement.Share(invoice, event.amount)],
+            reference=f"VIR SEPA {payer(client)} {invoice.number}",
+            payer_name=client.name,
+            keep_excess_as_credit=True,
+            author=reg.author,
+            thank=False,
+        )
 
 
 def agreed_plan(reg: Register, stories: Stories) -> None:
