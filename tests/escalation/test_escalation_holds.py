@@ -101,3 +101,12 @@ def test_new_work_needs_the_explicit_override(debtor, overdue):
     debtor.refresh_from_db()
     assert holds.needs_override(debtor, {}).reason == "unpaid"
     assert holds.needs_override(debtor, {holds.OVERRIDE_FIELD: "1"}) is None
+
+
+def test_a_hold_without_a_record_can_be_lifted(debtor):
+    """Clients put on hold before escalation existed (imports, the demo)."""
+    debtor.status = ClientStatus.ON_HOLD
+    debtor.save()
+    assert holds.lift_hold(debtor, as_of=AS_OF, why="paid")
+    debtor.refresh_from_db()
+    assert debtor.status == ClientStatus.ACTIVE

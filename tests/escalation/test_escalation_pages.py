@@ -271,3 +271,12 @@ def test_issuing_by_the_ledger_is_not_blocked(debtor, overdue):
         due_date=date(2026, 7, 1),
     )
     assert issuing.issue(draft, as_of=AS_OF).status == InvoiceStatus.ISSUED
+
+
+def test_a_hold_set_elsewhere_is_resumed_from_the_panel(as_alice, debtor):
+    debtor.status = ClientStatus.ON_HOLD
+    debtor.save()
+    assert 'id="resume-work"' in page(as_alice.get(f"/clients/{debtor.pk}/"))
+    as_alice.post(reverse("escalation_resume", args=[debtor.pk]), {"confirm": "on"})
+    debtor.refresh_from_db()
+    assert debtor.status == ClientStatus.ACTIVE

@@ -106,15 +106,16 @@ def lift_hold(client: Client, *, as_of: date, author: Any = None, why: str = "")
     with transaction.atomic():
         client = Client.objects.select_for_update().get(pk=client.pk)
         hold = open_hold(client)
-        if hold is None:
+        if hold is None and client.status != ClientStatus.ON_HOLD:
             return False
-        Escalation.objects.filter(pk=hold.pk).update(
-            status=EscalationStatus.CLOSED, closed_on=as_of
-        )
-        if client.status == ClientStatus.ON_HOLD:
-            Client.objects.filter(pk=client.pk).update(
-                status=hold.previous_status or ClientStatus.ACTIVE
+        if hold is not None:
+            Escalation.objects.filter(pk=hold.pk).update(
+                status=EscalationStatus.CLOSED, closed_on=as_of
             )
+        if client.status == ClientStatus.ON_HOLD:
+            # A hold set before this app (an import, the demo) has no record: active again.
+            previous = hold.previous_status if hold is not None else ""
+            Client.objects.filter(pk=client.pk).update(status=previous or ClientStatus.ACTIVE)
         record(
             client=client,
             kind=ActivityKind.STATUS,

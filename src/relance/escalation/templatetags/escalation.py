@@ -55,6 +55,9 @@ def escalation_panel(context: Any, client: Any) -> str:
         "notices": list(client.formal_notices.exclude(status=NoticeStatus.CANCELLED)[:5]),
         "tasks": list(client.escalation_tasks.filter(done_on__isnull=True)),
         "limitations": limitations,
+        "hold_case": any(
+            c.kind == "work_stop" and c.status == EscalationStatus.OPEN for c in cases
+        ),
         "membership": context.get("membership"),
         "days_late": proposal.days_late if proposal else 0,
     }
