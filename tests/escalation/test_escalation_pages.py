@@ -280,3 +280,12 @@ def test_a_hold_set_elsewhere_is_resumed_from_the_panel(as_alice, debtor):
     as_alice.post(reverse("escalation_resume", args=[debtor.pk]), {"confirm": "on"})
     debtor.refresh_from_db()
     assert debtor.status == ClientStatus.ACTIVE
+
+
+def test_the_invoice_page_shows_its_limitation_date(as_alice, consumer, make_invoice):
+    old = make_invoice(consumer, "90.00", issue_date=date(2024, 2, 1), due=date(2024, 9, 1))
+    text = page(as_alice.get(reverse("invoice_detail", args=[old.pk])))
+    assert 'id="limitation-date"' in text and "less than 90 days left" not in text
+    with time_machine.travel(datetime(2026, 6, 3, 10, tzinfo=ZoneInfo("Europe/Paris"))):
+        text = page(as_alice.get(reverse("invoice_detail", args=[old.pk])))
+    assert "Sept. 1, 2026" in text and "less than 90 days left" in text

@@ -78,3 +78,16 @@ def work_stop_warning(client: Any) -> str:
         "override_field": holds.OVERRIDE_FIELD,
     }
     return render_to_string("escalation/_hold_warning.html", data)
+
+
+@register.simple_tag
+def limitation_fact(invoice: Any) -> str:
+    """The open invoice's limitation date for its facts list, flagged 90 days before."""
+    if not invoice.is_open or invoice.due_date is None:
+        return ""
+    found = ends.limitation_of(invoice)
+    if found is None:
+        return ""
+    today = invoice.organisation.today()
+    data = {"ends_on": found.ends_on, "state": found.state(today), "article": found.article}
+    return render_to_string("escalation/_limitation_fact.html", data)
