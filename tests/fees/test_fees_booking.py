@@ -195,3 +195,22 @@ def test_the_run_command_books_fees(org, late, capsys):
     call_command("run", "--as-of", (DUE + timedelta(days=10)).isoformat(), "--no-send")
     assert "late fees booked: 2" in capsys.readouterr().out
     assert LateFee.objects.filter(invoice=late).count() == 2
+
+
+def test_a_crash_while_booking_leaves_nothing_and_the_next_run_books_once(org, late, monkeypatch):
+    for offset in (1, 8):
+        run(org, DUE + timedelta(days=offset))
+    real = booking.record
+
+    def crash(**kwargs):
+        raise RuntimeError("the worker died here")
+
+    monkeypatch.setattr(booking, "record", crash)
+    with pytest.raises(RuntimeError):
+        booking.book_due(org, DUE + timedelta(days=10))
+    assert not LateFee.objects.exists()  # the fees and their timeline entry go together
+    monkeypatch.setattr(booking, "record", real)
+    assert booking.book_due(org, DUE + timedelta(days=11)).booked == 2
+    assert booking.book_due(org, DUE + timedelta(days=11)).booked == 0
+    # Booked as of the day the notice expired, whichever day the run caught up.
+    assert set(LateFee.objects.values_list("booked_on", flat=True)) == {DUE + timedelta(days=10)}
