@@ -73,3 +73,24 @@ def test_a_sent_formal_notice_starts_a_consumers_legal_interest(org, client_acme
     # The same through the prefetching path the pages use.
     [again] = accrual.for_client(client_acme, date(2025, 12, 31))
     assert again.interest == D("2.81")
+
+
+def test_the_late_fee_notice_announces_the_organisations_own_policy(org, client_acme, make_invoice):
+    invoice = make_invoice(
+        client_acme, "100.00", issue_date=date(2025, 1, 1), due=date(2025, 1, 31)
+    )
+    items = [reminder_context.Item(invoice, None, invoice.balance)]
+    statutory = reminder_context.late_fee(client_acme, items, date(2025, 2, 8))["items"]
+    assert "ECB" in statutory[1]
+    FeeSettings.objects.create(organisation=org, policy="contractual", contract_rate=D("12.5"))
+    announced = reminder_context.late_fee(client_acme, items, date(2025, 2, 8))["items"]
+    assert "D441-5" in announced[0]
+    assert announced[1] == "late-payment interest at the contractual rate of 12.5 % a year"
+    FeeSettings.objects.filter(organisation=org).update(
+        policy="custom", monthly_rate=D("1.5"), fixed_fee=D("15.00")
+    )
+    announced = reminder_context.late_fee(client_acme, items, date(2025, 2, 8))["items"]
+    assert announced[1:] == [
+        "late-payment interest of 1.5 % per month",
+        "a late fee of €15.00 per invoice",
+    ]

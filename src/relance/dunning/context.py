@@ -18,6 +18,7 @@ from stdnum import iban as iban_number
 
 from relance import formats
 from relance.fees import accrual
+from relance.fees.models import FeePolicy, FeeSettings
 from relance.ledger.models import Client, ContactRole, Installment, Invoice
 from relance.online.links import pay_url
 from relance.rules import law
@@ -105,6 +106,9 @@ def late_fee(client: Client, items: list[Item], day: date) -> dict[str, Any] | N
     except law.MissingLegalRule:
         return None
     amount = formats.money(rule.value, rule.unit)
+    settings = FeeSettings.for_org(organisation)
+    if settings.policy != FeePolicy.STATUTORY:
+        return {"deadline": formats.day(deadline), "items": _agreed_fees(settings, amount, country)}
     if country == "FR":
         entries.append(
             _(
@@ -130,6 +134,34 @@ def late_fee(client: Client, items: list[Item], day: date) -> dict[str, Any] | N
             % {"margin": formats.number(margin)}
         )
     return {"deadline": formats.day(deadline), "items": entries}
+
+
+def _agreed_fees(settings: FeeSettings, indemnity: str, country: str) -> list[str]:
+    """What a contractual or custom late-fee policy will book (a B2B client)."""
+    if country == "FR":
+        first = _(
+            "the fixed recovery indemnity of %(amount)s per invoice (art. D441-5 of the "
+            "French Commercial Code)"
+        )
+    else:
+        first = _("the fixed compensation for recovery costs of %(amount)s per invoice")
+    entries = [first % {"amount": indemnity}]
+    if settings.policy == FeePolicy.CONTRACTUAL and settings.contract_rate is not None:
+        entries.append(
+            _("late-payment interest at the contractual rate of %(rate)s %% a year")
+            % {"rate": formats.number(settings.contract_rate)}
+        )
+    if settings.policy == FeePolicy.CUSTOM and settings.monthly_rate:
+        entries.append(
+            _("late-payment interest of %(rate)s %% per month")
+            % {"rate": formats.number(settings.monthly_rate)}
+        )
+    if settings.policy == FeePolicy.CUSTOM and settings.fixed_fee:
+        entries.append(
+            _("a late fee of %(amount)s per invoice")
+            % {"amount": formats.money(settings.fixed_fee, settings.organisation.currency)}
+        )
+    return entries
 
 
 def accrued_fees(items: list[Item], day: date) -> dict[str, Any]:
