@@ -468,6 +468,8 @@ def test_one_plan_is_under_way_and_one_waits_for_agreement(demo_org):
     assert covered.filter(status__in=OPEN_STATUSES).exists()
     paused = Pause.objects.filter(kind=PauseKind.PAYMENT_PLAN, ended_on=None, invoice__in=covered)
     assert paused.count() == covered.count()
+    # Since the agreement the client pays its new invoices on time.
+    assert not Invoice.objects.overdue(AS_OF).filter(client=active.client).exclude(pk__in=covered)
     proposed = PaymentPlan.objects.get(organisation=demo_org, status=PlanStatus.PROPOSED)
     assert proposed.client.name == "Menuiserie Chaput SARL" and proposed.agreed_on is None
     assert AS_OF - proposed.proposed_on < timedelta(days=7)

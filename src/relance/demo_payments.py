@@ -176,7 +176,7 @@ def _plain(doc: Doc) -> bool:
 def hold_plan(reg: Register, stories: Stories, day: date) -> None:
     """The late payer with the most invoices overdue on ``day`` gets the agreed plan:
     what it paid on them from that day is taken out, the plan's payments replace it."""
-    from relance.demo import settle_doc
+    from relance.demo import Event, settle_doc, workday
 
     overdue: dict[int, list[Doc]] = defaultdict(list)  # by id() of the client's plan
     for d in reg.docs:
@@ -193,15 +193,20 @@ def hold_plan(reg: Register, stories: Stories, day: date) -> None:
         if PLAN_INVOICES[0] <= len(docs) <= PLAN_INVOICES[1] and (len(docs), owed) > best:
             best = (len(docs), owed)
             stories.plan_client, stories.plan_docs = plan, docs
-    if stories.plan_client is None:
+    client = stories.plan_client
+    if client is None:
         return
     stories.plan_day = day
     for doc in stories.plan_docs:
         doc.events = [e for e in doc.events if e.day < day]
         settle_doc(reg, doc)
-    # Calls about these invoices stop once the plan is agreed.
-    covered = {id(doc) for doc in stories.plan_docs}
-    reg.notes = [n for n in reg.notes if not (id(n.doc) in covered and n.when.date() >= day)]
+    # Since the plan the client pays its new invoices on time, and is called no more.
+    for doc in reg.docs:
+        if doc.plan is client and _plain(doc) and doc.invoice.due_date >= day:
+            on_time = workday(max(doc.invoice.issue_date, doc.invoice.due_date - timedelta(days=3)))
+            doc.events = [Event(on_time, doc.invoice.total_gross)] if on_time <= reg.last else []
+            settle_doc(reg, doc)
+    reg.notes = [n for n in reg.notes if not (n.plan is client and n.when.date() >= day)]
 
 
 def hold_transfers(reg: Register, stories: Stories) -> None:
