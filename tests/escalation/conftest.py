@@ -102,3 +102,31 @@ def pdf_text():
         return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
     return extract
+
+
+@pytest.fixture
+def ladder(org):
+    """The default policy, ending with a work stop (+30), a formal notice (+45),
+    a hand-off proposal (+90) and a write-off proposal (+120)."""
+    from relance.dunning.models import Policy, Step
+
+    policy = Policy.objects.get(organisation=org, is_default=True)
+    for position, (kind, offset, channels) in enumerate(
+        [
+            ("work_stop", 30, ["email"]),
+            ("formal_notice", 45, []),
+            ("handoff", 90, []),
+            ("write_off_proposal", 120, []),
+        ],
+        start=50,
+    ):
+        Step.objects.create(
+            policy=policy,
+            position=position,
+            kind=kind,
+            offset_days=offset,
+            channels=channels,
+            tone="formal" if kind != "work_stop" else "firm",
+            template="work_stop" if kind == "work_stop" else "formal",
+        )
+    return policy

@@ -2,10 +2,8 @@
 
 from datetime import date
 
-import pytest
-
 from relance.dunning import engine
-from relance.dunning.models import Policy, Reminder, Step
+from relance.dunning.models import Reminder
 from relance.escalation import steps
 from relance.escalation.models import (
     Escalation,
@@ -16,32 +14,6 @@ from relance.escalation.models import (
     StepDone,
 )
 from relance.ledger.models import ClientStatus
-
-
-@pytest.fixture
-def ladder(org):
-    """The default policy, ending with a work stop (+30), a formal notice (+45),
-    a hand-off proposal (+90) and a write-off proposal (+120)."""
-    policy = Policy.objects.get(organisation=org, is_default=True)
-    for position, (kind, offset, channels) in enumerate(
-        [
-            ("work_stop", 30, ["email"]),
-            ("formal_notice", 45, []),
-            ("handoff", 90, []),
-            ("write_off_proposal", 120, []),
-        ],
-        start=50,
-    ):
-        Step.objects.create(
-            policy=policy,
-            position=position,
-            kind=kind,
-            offset_days=offset,
-            channels=channels,
-            tone="formal" if kind != "work_stop" else "firm",
-            template="work_stop" if kind == "work_stop" else "formal",
-        )
-    return policy
 
 
 def run(org, day):
