@@ -110,3 +110,20 @@ def test_a_hold_without_a_record_can_be_lifted(debtor):
     assert holds.lift_hold(debtor, as_of=AS_OF, why="paid")
     debtor.refresh_from_db()
     assert debtor.status == ClientStatus.ACTIVE
+
+
+def test_the_organisation_s_own_wording_is_used(org, debtor, overdue, smtp_server):
+    from relance.dunning.models import MessageTemplate
+
+    MessageTemplate.objects.create(
+        organisation=org,
+        key="work_stop",
+        channel="email",
+        language="fr",
+        subject="Chantier arrêté",
+        text="Bonjour, le chantier reprendra au paiement de {{ total }}.",
+    )
+    holds.notify(debtor, as_of=AS_OF)
+    (message,) = smtp_server.messages
+    assert message["Subject"] == "Chantier arrêté"
+    assert "reprendra au paiement de 2" in message.get_body(("plain",)).get_content()

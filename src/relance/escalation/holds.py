@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from relance.dunning import context as reminder_context
 from relance.dunning import templating
+from relance.dunning.models import MessageTemplate
 from relance.ledger.fields import MoneySum, cents
 from relance.ledger.models import ActivityKind, Client, ClientStatus, Invoice
 from relance.ledger.models.timeline import record
@@ -163,7 +164,11 @@ def message(client: Client, as_of: date) -> tuple[templating.Rendered, list[str]
             tone="firm",
             contact=contacts[0] if contacts else None,
         )
-    return templating.render("work_stop", "email", language, data), addresses
+    # The organisation's own wording of the work stop, when it wrote one.
+    override = MessageTemplate.objects.filter(
+        organisation_id=client.organisation_id, key="work_stop", channel="email", language=language
+    ).first()
+    return templating.render("work_stop", "email", language, data, override), addresses
 
 
 def notify(client: Client, *, as_of: date, author: Any = None) -> list[str]:
