@@ -103,6 +103,7 @@ def test_insolvency_stops_reminders_and_fees_and_sets_the_task(org, debtor, over
     from relance.fees.accrual import for_invoice
 
     engine.run(org, date(2026, 2, 5))
+    waiting = notices.prepare(debtor, as_of=AS_OF, author=alice)
     case = ends.mark_insolvent(
         debtor,
         procedure="recovery",
@@ -116,6 +117,8 @@ def test_insolvency_stops_reminders_and_fees_and_sets_the_task(org, debtor, over
     task = Task.objects.get(escalation=case)
     assert task.due_on == date(2026, 7, 29)  # two months from the BODACC publication
     assert "R622-24" in task.legal_basis
+    waiting.refresh_from_db()
+    assert waiting.status == "cancelled"  # no letter to the debtor any more
     assert "2 000,00" in task.text or "2,000.00" in task.text
     engine.run(org, AS_OF)
     assert not Chase.objects.filter(client=debtor, closed=False).exists()

@@ -34,7 +34,9 @@ from .models import (
     EscalationKind,
     EscalationSettings,
     EscalationStatus,
+    FormalNotice,
     InsolvencyProcedure,
+    NoticeStatus,
     Task,
     TaskKind,
 )
@@ -305,6 +307,13 @@ def mark_insolvent(
             Escalation.objects.filter(
                 client=client, kind=kind, status=EscalationStatus.OPEN
             ).update(status=EscalationStatus.CLOSED, closed_on=as_of)
+        # Nothing more is claimed from the debtor itself: proposals and notices lapse.
+        Escalation.objects.filter(client=client, status=EscalationStatus.PROPOSED).update(
+            status=EscalationStatus.DECLINED, closed_on=as_of
+        )
+        FormalNotice.objects.filter(
+            client=client, status__in=(NoticeStatus.AWAITING_APPROVAL, NoticeStatus.APPROVED)
+        ).update(status=NoticeStatus.CANCELLED)
         invoices = list(Invoice.objects.filter(client=client).open())
         case = _open(
             client,
