@@ -201,3 +201,11 @@ def test_a_draft_says_it_is_not_sent(debtor, overdue, alice, pdf_text):
     debtor.save()
     notice = notices.prepare(debtor, as_of=AS_OF, author=alice)
     assert "awaiting approval: not sent" in pdf_text(documents.notice_pdf(notice))
+
+
+def test_one_currency_per_notice(debtor, overdue, make_invoice, alice):
+    pounds = make_invoice(
+        debtor, "500.00", issue_date=date(2026, 2, 2), due=date(2026, 3, 4), currency="GBP"
+    )
+    with pytest.raises(notices.NoticeRefused, match="one currency"):
+        notices.prepare(debtor, [overdue[0], pounds], as_of=AS_OF, author=alice)

@@ -60,6 +60,10 @@ def prepare(
         invoices = list(Invoice.objects.filter(client=client).overdue(as_of))
     if any(i.client_id != client.pk for i in invoices):
         raise NoticeRefused(_("Every invoice must be the client's own."))
+    if len({i.currency for i in invoices}) > 1:
+        raise NoticeRefused(
+            _("A formal notice claims one currency: choose invoices in the same currency.")
+        )
     closed = [i.number for i in invoices if not i.is_open]
     if closed:
         raise NoticeRefused(
