@@ -193,6 +193,7 @@ def test_the_english_b2c_notice_claims_no_indemnity(consumer, alice, pdf_text):
     ):
         assert block in text, block
     assert "D441-5" not in text and "indemnity for recovery" not in text
+    assert "Indemnity" not in text  # not even a column at zero
     assert not UNLAWFUL.search(text), UNLAWFUL.search(text)
 
 
