@@ -13,7 +13,7 @@ from relance.escalation.models import (
     NoticeStatus,
     StepDone,
 )
-from relance.ledger.models import ClientStatus
+from relance.ledger.models import Activity, ClientStatus
 
 
 def run(org, day):
@@ -69,3 +69,26 @@ def test_a_stopped_client_gets_nothing(org, debtor, overdue, ladder):
     assert steps.act(org, date(2026, 3, 21)) == 1
     assert not FormalNotice.objects.exists()
     assert StepDone.objects.get().outcome == "client stopped"
+
+
+def test_a_work_stop_step_without_a_channel_still_tells_the_client(
+    org, debtor, overdue, ladder, smtp_server
+):
+    ladder.steps.filter(kind="work_stop").update(channels=[])
+    run(org, date(2026, 3, 6))
+    debtor.refresh_from_db()
+    assert debtor.status == ClientStatus.ON_HOLD
+    (message,) = smtp_server.messages
+    assert message["To"] == "factures@acme.example"
+    assert "suspendre les travaux" in message.get_body(("plain",)).get_content()
+    run(org, date(2026, 3, 6))
+    assert len(smtp_server.messages) == 1  # once
+
+
+def test_a_work_stop_that_cannot_be_told_is_noted(org, debtor, overdue, ladder):
+    ladder.steps.filter(kind="work_stop").update(channels=[])
+    debtor.contacts.update(email="", preferred_channel="letter")
+    run(org, date(2026, 3, 6))
+    debtor.refresh_from_db()
+    assert debtor.status == ClientStatus.ON_HOLD
+    assert Activity.objects.filter(client=debtor, text__contains="no contact").exists()

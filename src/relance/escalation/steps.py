@@ -5,7 +5,8 @@ The daily run records a fired (or, catching up, skipped) ``work_stop``,
 (its message, if the step has a channel, goes out as any reminder does). After
 the run this module acts on each such row exactly once:
 
-- work_stop: the client is put on hold (its step message told them);
+- work_stop: the client is put on hold (its step message tells them; a step
+  without a channel has the work-stop email sent);
 - formal_notice: a formal notice is prepared and waits for approval;
 - handoff / write_off_proposal: a proposal a person takes up or declines.
 
@@ -73,7 +74,18 @@ def act(organisation: Any, as_of: date) -> int:
         except IntegrityError:
             continue
         done += 1
+        if outcome == "on hold" and not reminder.channels:
+            # A step without a channel of its own: the client is still told, by email,
+            # once the hold is committed (never inside the transaction).
+            _tell(reminder, as_of)
     return done
+
+
+def _tell(reminder: Reminder, as_of: date) -> None:
+    try:
+        holds.notify(reminder.client, as_of=as_of)
+    except holds.NotifyFailed as exc:
+        record(client=reminder.client, kind=ActivityKind.NOTE, text=str(exc))
 
 
 def _act_one(reminder: Reminder, as_of: date) -> str:
