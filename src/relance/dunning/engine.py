@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relance import formats
+from relance.imports import bulk
 from relance.ledger.models import ActivityKind, ClientStatus, Payment
 from relance.ledger.models.timeline import record
 from relance.rules import ladder
@@ -46,6 +47,13 @@ from .models import (
 )
 
 CLIENTS_PER_BATCH = 1000
+REMINDER_COLUMNS = (
+    "organisation_id", "chase_id", "client_id", "invoice_id", "step_id", "channels", "position",
+    "occurrence", "planned_on", "fired_on", "status", "tone", "kind",
+)  # fmt: skip
+MESSAGE_COLUMNS = (
+    "organisation_id", "client_id", "channel", "day", "tone", "template", "status", "not_before",
+)  # fmt: skip
 OPEN = ("issued", "partially_paid")
 STOPPED_CLIENTS = (ClientStatus.INSOLVENT, ClientStatus.CLOSED, ClientStatus.IN_COLLECTION)
 
@@ -404,7 +412,7 @@ class _Recorder:
         self._reset()
 
     def _reset(self) -> None:
-        self.reminders: list[Reminder] = []
+        self.reminders: list[tuple] = []  # rows of REMINDER_COLUMNS
         self.moves: list[tuple[int, date | None, int, int, date | None, bool]] = []
         # (client, channel) -> [(tone, position, template, needs_approval)]
         self.outbox: dict[tuple[int, str], list[tuple[str, int, str, bool]]] = defaultdict(list)
@@ -428,22 +436,12 @@ class _Recorder:
         ]:
             step = event.step
             self.reminders.append(
-                Reminder(
-                    organisation_id=org_id,
-                    chase_id=chase_id,
-                    client_id=client_id,
-                    invoice_id=invoice_id,
-                    step_id=step.key or None,
-                    channels=",".join(step.channels),
-                    position=event.position,
-                    occurrence=event.occurrence,
-                    planned_on=event.on,
-                    fired_on=self.as_of,
-                    status=status,
-                    tone=step.tone,
-                    kind=step.kind,
+                (
+                    org_id, chase_id, client_id, invoice_id, step.key or None,
+                    ",".join(step.channels), event.position, event.occurrence, event.on,
+                    self.as_of, str(status), step.tone, step.kind,
                 )
-            )
+            )  # fmt: skip
         self.report.fired += 1
         self.report.skipped += len(d.skipped)
         step = d.fire.step
@@ -470,7 +468,8 @@ class _Recorder:
     def flush(self) -> None:
         existing = self._existing_messages()
         self._hold_back(existing)
-        Reminder.objects.bulk_create(self.reminders, batch_size=2000)
+        # Plain rows, not model instances: the all-due day writes a million of them.
+        bulk.insert(Reminder, REMINDER_COLUMNS, self.reminders)
         self._messages(existing)
         _update_chases(self.moves)
         self._reset()
@@ -504,7 +503,7 @@ class _Recorder:
         if not late:
             return
         tomorrow = self.as_of + timedelta(days=1)
-        self.reminders = [r for r in self.reminders if r.chase_id not in late]
+        self.reminders = [r for r in self.reminders if r[1] not in late]
         self.moves = [
             (m[0], None, -1, -1, tomorrow, False) if m[0] in late else m for m in self.moves
         ]
@@ -517,7 +516,7 @@ class _Recorder:
     def _messages(self, existing: dict[tuple[int, str], Message]) -> None:
         if not self.outbox:
             return
-        new: list[Message] = []
+        new: list[tuple] = []  # rows of MESSAGE_COLUMNS
         for (client_id, channel), fired in self.outbox.items():
             tone, _, template, _ = max(fired, key=lambda f: (ladder.TONE_RANK[f[0]], f[1]))
             approval = any(f[3] for f in fired)
@@ -538,18 +537,12 @@ class _Recorder:
             else:
                 status = MessageStatus.QUEUED
             new.append(
-                Message(
-                    organisation_id=self.organisation.pk,
-                    client_id=client_id,
-                    channel=channel,
-                    day=self.as_of,
-                    tone=tone,
-                    template=template,
-                    status=status,
-                    not_before=self.opening(self.zones[client_id]),
+                (
+                    self.organisation.pk, client_id, channel, self.as_of, tone, template, str(status),
+                    self.opening(self.zones[client_id]),
                 )
-            )
-        Message.objects.bulk_create(new, batch_size=2000)
+            )  # fmt: skip
+        bulk.insert(Message, MESSAGE_COLUMNS, new)
         self.report.messages += len(new)
 
 
