@@ -142,3 +142,57 @@ def test_each_installment_bears_interest_from_its_own_due_date(
         (D("6000.00"), 2, D("4.93")),
     ]
     assert got.interest == D("60.41") and got.principal == D("9000.00")
+
+
+def test_the_bulk_path_of_the_pages_agrees_with_the_one_invoice_path(
+    org, client_acme, make_invoice, contract_15
+):
+    """for_client and the dashboard read value queries; for_invoice reads the
+    invoice's relations: both must see the same facts."""
+    from relance.fees.models import LateFee
+    from relance.ledger import issuing
+
+    plain = make_invoice(client_acme, "1000.00", issue_date=date(2025, 1, 1), due=date(2025, 1, 31))
+    paid_part = make_invoice(
+        client_acme, "600.00", issue_date=date(2025, 1, 5), due=date(2025, 2, 4)
+    )
+    settlement.record_payment(
+        client=client_acme,
+        amount=D("250.00"),
+        currency="EUR",
+        date=date(2025, 2, 20),
+        shares=[settlement.Share(paid_part, D("250.00"))],
+        thank=False,
+    )
+    issuing.credit_partially(
+        paid_part,
+        lines=[("Remise", D(1), D("50.00"), D(20))],
+        as_of=date(2025, 2, 25),
+    )
+    draft = make_invoice(
+        client_acme, "1200.00", issue_date=date(2025, 1, 6), due=date(2025, 2, 28), issue=False
+    )
+    issuing.set_installments(
+        draft, [(date(2025, 1, 31), D("400.00")), (date(2025, 2, 28), D("800.00"))]
+    )
+    split = issuing.issue(draft, as_of=date(2025, 1, 6))
+    LateFee.objects.create(
+        organisation=org,
+        client=client_acme,
+        invoice=plain,
+        kind="indemnity",
+        amount=D("40.00"),
+        currency="EUR",
+        booked_on=date(2025, 2, 10),
+        source="test",
+        waived_on=date(2025, 2, 12),
+        waived_reason="goodwill",
+    )
+    as_of = date(2025, 3, 15)
+    bulk = {a.invoice_id: a for a in accrual.for_client(client_acme, as_of)}
+    assert set(bulk) == {plain.pk, paid_part.pk, split.pk}
+    for invoice in (plain, paid_part, split):
+        invoice.refresh_from_db()
+        assert accrual.for_invoice(invoice, as_of) == bulk[invoice.pk]
+    assert bulk[plain.pk].indemnity == 0 and bulk[plain.pk].waived == D("40.00")
+    assert len(bulk[split.pk].lines) == 2 and bulk[paid_part.pk].principal == D("290.00")

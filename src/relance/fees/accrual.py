@@ -12,7 +12,7 @@ zero and ``blocked`` saying which rate to import.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,12 +21,21 @@ from django.apps import apps
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from relance.ledger.models import Client, ClientStatus, Invoice, InvoiceKind, InvoiceStatus
+from relance.ledger.models import (
+    Allocation,
+    Client,
+    ClientKind,
+    ClientStatus,
+    Installment,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+)
 from relance.rules import interest, law
 from relance.rules.money import ZERO
 from relance.rules.rates import MissingRate, RateTable, half_year_label, shipped
 
-from .models import FeeKind, FeeSettings, ReferenceRate
+from .models import FeeKind, FeeSettings, LateFee, ReferenceRate
 
 __all__ = ["Accrual", "Line", "for_client", "for_invoice", "rate_table"]
 
@@ -79,6 +88,28 @@ def rate_table() -> RateTable:
     return shipped().with_overrides(row.as_rate() for row in ReferenceRate.objects.all())
 
 
+@dataclass
+class Facts:
+    """What the rules need of one invoice: read from an invoice (``facts_of``)
+    or for many at once with plain value queries (``bulk_facts``)."""
+
+    pk: int
+    currency: str
+    total_gross: Decimal
+    due_date: date | None
+    chased: bool  # an issued invoice (not a draft, not a credit note)
+    written_off: bool
+    b2b: bool
+    insolvent: bool
+    country: str
+    payments: list[tuple[int | None, date, Decimal]] = field(default_factory=list)
+    credits: list[tuple[date, Decimal]] = field(default_factory=list)
+    installments: list[tuple[int, int, date, Decimal]] = field(default_factory=list)
+    # (kind, amount, booked on, waived)
+    fees: list[tuple[str, Decimal, date, bool]] = field(default_factory=list)
+    notice_on: date | None = None
+
+
 def formal_notice_on(invoice: Invoice) -> date | None:
     """The day the first formal notice claiming the invoice was sent (escalation app)."""
     if not apps.is_installed("relance.escalation"):
@@ -91,65 +122,151 @@ def formal_notice_on(invoice: Invoice) -> date | None:
     return notice_date(invoice)
 
 
+def facts_of(invoice: Invoice) -> Facts:
+    """An invoice's facts through its relations (prefetched or not)."""
+    organisation, client = invoice.organisation, invoice.client
+    return Facts(
+        pk=invoice.pk,
+        currency=invoice.currency,
+        total_gross=invoice.total_gross,
+        due_date=invoice.due_date,
+        chased=invoice.kind == InvoiceKind.INVOICE and not invoice.is_draft,
+        written_off=invoice.status == InvoiceStatus.WRITTEN_OFF,
+        b2b=client.is_company,
+        insolvent=client.status == ClientStatus.INSOLVENT,
+        country=organisation.country or "FR",
+        payments=[(a.installment_id, a.payment.date, a.amount) for a in invoice.allocations.all()],
+        credits=[
+            (note.issue_date, note.total_gross)
+            for note in invoice.credit_notes.all()
+            if note.status != InvoiceStatus.DRAFT and note.issue_date
+        ],
+        installments=[
+            (part.pk, part.position, part.due_date, part.amount)
+            for part in invoice.installments.all()
+        ],
+        fees=[(f.kind, f.amount, f.booked_on, f.is_waived) for f in invoice.late_fees.all()],
+        notice_on=formal_notice_on(invoice),
+    )
+
+
+def bulk_facts(invoices: Any, country: str) -> list[Facts]:
+    """The facts of many invoices in six value queries (no model instances)."""
+    rows = list(
+        invoices.values_list(
+            "pk", "currency", "total_gross", "due_date", "status", "client__kind", "client__status"
+        )
+    )
+    found = {
+        pk: Facts(
+            pk=pk,
+            currency=currency,
+            total_gross=gross,
+            due_date=due,
+            chased=status != InvoiceStatus.DRAFT,
+            written_off=status == InvoiceStatus.WRITTEN_OFF,
+            b2b=kind == ClientKind.COMPANY,
+            insolvent=client_status == ClientStatus.INSOLVENT,
+            country=country,
+        )
+        for pk, currency, gross, due, status, kind, client_status in rows
+    }
+    ids = list(found)
+    for start in range(0, len(ids), BULK):
+        _bulk_related(found, ids[start : start + BULK])
+    return list(found.values())
+
+
+BULK = 500  # invoice ids per IN (...) list
+
+
+def _bulk_related(found: dict[int, Facts], ids: list[int]) -> None:
+    for invoice_id, part, day, amount in Allocation.objects.filter(invoice_id__in=ids).values_list(
+        "invoice_id", "installment_id", "payment__date", "amount"
+    ):
+        found[invoice_id].payments.append((part, day, amount))
+    for invoice_id, day, amount in (
+        Invoice.objects.filter(corrects_id__in=ids, kind=InvoiceKind.CREDIT_NOTE)
+        .exclude(status=InvoiceStatus.DRAFT)
+        .values_list("corrects_id", "issue_date", "total_gross")
+    ):
+        if day is not None:
+            found[invoice_id].credits.append((day, amount))
+    for invoice_id, pk, position, due, amount in Installment.objects.filter(
+        invoice_id__in=ids
+    ).values_list("invoice_id", "pk", "position", "due_date", "amount"):
+        found[invoice_id].installments.append((pk, position, due, amount))
+    for invoice_id, kind, amount, booked_on, waived_on in LateFee.objects.filter(
+        invoice_id__in=ids
+    ).values_list("invoice_id", "kind", "amount", "booked_on", "waived_on"):
+        found[invoice_id].fees.append((kind, amount, booked_on, waived_on is not None))
+    if apps.is_installed("relance.escalation"):
+        from relance.escalation.models import FormalNotice, NoticeStatus
+
+        through = FormalNotice.invoices.through
+        for invoice_id, sent_on in through.objects.filter(
+            invoice_id__in=ids,
+            formalnotice__status=NoticeStatus.SENT,
+            formalnotice__sent_on__isnull=False,
+        ).values_list("invoice_id", "formalnotice__sent_on"):
+            facts = found[invoice_id]
+            facts.notice_on = min(sent_on, facts.notice_on or sent_on)
+
+
+def _debt(facts: Facts, as_of: date) -> interest.Debt:
+    reductions = [(day, amount) for _part, day, amount in facts.payments if day <= as_of]
+    reductions += [(day, amount) for day, amount in facts.credits if day <= as_of]
+    assert facts.due_date is not None
+    return interest.Debt(
+        currency=facts.currency,
+        principal=facts.total_gross,
+        due_date=facts.due_date,
+        reductions=tuple(sorted(reductions)),
+        formal_notice_on=facts.notice_on,
+    )
+
+
+def _parts(facts: Facts, as_of: date) -> list[interest.Debt]:
+    whole = _debt(facts, as_of)
+    schedule = sorted(facts.installments, key=lambda part: (part[2], part[1]))
+    if not schedule:
+        return [whole]
+    paid: dict[int, list[tuple[date, Decimal]]] = {pk: [] for pk, *_rest in schedule}
+    spread = []  # credit notes and payments not put on an installment
+    for part, day, amount in facts.payments:
+        if day <= as_of:
+            paid.get(part, spread).append((day, amount))  # type: ignore[arg-type]
+    spread += [(day, amount) for day, amount in facts.credits if day <= as_of]
+    left = {pk: amount - sum((a for _d, a in paid[pk]), ZERO) for pk, _p, _d, amount in schedule}
+    for day, amount in sorted(spread):
+        # The earliest installment first: it is the latest paid, so the least is claimed.
+        for pk, *_rest in schedule:
+            share = min(amount, left[pk])
+            if share > 0:
+                paid[pk].append((day, share))
+                left[pk] -= share
+                amount -= share
+    return [
+        interest.Debt(
+            currency=facts.currency,
+            principal=amount,
+            due_date=due,
+            reductions=tuple(sorted(paid[pk])),
+            formal_notice_on=facts.notice_on,
+        )
+        for pk, _position, due, amount in schedule
+    ]
+
+
 def debt(invoice: Invoice, as_of: date) -> interest.Debt:
     """The invoice as the rules see it: amount, due date, dated reductions."""
-    reductions = [
-        (allocation.payment.date, allocation.amount)
-        for allocation in invoice.allocations.all()
-        if allocation.payment.date <= as_of
-    ]
-    reductions += [
-        (note.issue_date, note.total_gross)
-        for note in invoice.credit_notes.all()
-        if note.status != InvoiceStatus.DRAFT and note.issue_date and note.issue_date <= as_of
-    ]
-    return interest.Debt(
-        currency=invoice.currency,
-        principal=invoice.total_gross,
-        due_date=invoice.due_date,
-        reductions=tuple(sorted(reductions)),
-        formal_notice_on=formal_notice_on(invoice),
-    )
+    return _debt(facts_of(invoice), as_of)
 
 
 def parts(invoice: Invoice, as_of: date) -> list[interest.Debt]:
     """The invoice as the rules see it: one debt, or one per installment (each
     with its own due date, payments and a share of the credit notes)."""
-    whole = debt(invoice, as_of)
-    schedule = sorted(invoice.installments.all(), key=lambda part: (part.due_date, part.position))
-    if not schedule:
-        return [whole]
-    paid: dict[int, list[tuple[date, Decimal]]] = {part.pk: [] for part in schedule}
-    spread = []  # credit notes and payments not put on an installment
-    for allocation in invoice.allocations.all():
-        if allocation.payment.date > as_of:
-            continue
-        item = (allocation.payment.date, allocation.amount)
-        paid.get(allocation.installment_id, spread).append(item)
-    spread += [
-        (note.issue_date, note.total_gross)
-        for note in invoice.credit_notes.all()
-        if note.status != InvoiceStatus.DRAFT and note.issue_date and note.issue_date <= as_of
-    ]
-    left = {part.pk: part.amount - sum((a for _d, a in paid[part.pk]), ZERO) for part in schedule}
-    for day, amount in sorted(spread):
-        # The earliest installment first: it is the latest paid, so the least is claimed.
-        for part in schedule:
-            share = min(amount, left[part.pk])
-            if share > 0:
-                paid[part.pk].append((day, share))
-                left[part.pk] -= share
-                amount -= share
-    return [
-        interest.Debt(
-            currency=invoice.currency,
-            principal=part.amount,
-            due_date=part.due_date,
-            reductions=tuple(sorted(paid[part.pk])),
-            formal_notice_on=whole.formal_notice_on,
-        )
-        for part in schedule
-    ]
+    return _parts(facts_of(invoice), as_of)
 
 
 def terms(invoice: Invoice, settings: FeeSettings | None = None) -> interest.FeeTerms:
@@ -158,7 +275,7 @@ def terms(invoice: Invoice, settings: FeeSettings | None = None) -> interest.Fee
     return settings.terms(country=organisation.country or "FR", b2b=invoice.client.is_company)
 
 
-def blocked_text(exc: Exception, invoice: Invoice) -> str:
+def blocked_text(exc: Exception, country: str) -> str:
     """Why fees cannot be computed, in the reader's language."""
     if isinstance(exc, MissingRate):
         return _("no %(series)s rate for %(day)s (%(period)s)") % {
@@ -171,13 +288,7 @@ def blocked_text(exc: Exception, invoice: Invoice) -> str:
             "the contractual rate is under 3 times the legal interest rate, refused by "
             "article L441-10 of the French Commercial Code"
         )
-    return _("no late-payment rule for a seller in %(country)s") % {
-        "country": invoice.organisation.country
-    }
-
-
-def _empty(invoice: Invoice, principal: Decimal, booked: Decimal, **extra: Any) -> Accrual:
-    return Accrual(invoice.pk, invoice.currency, principal, ZERO, ZERO, booked, (), **extra)
+    return _("no late-payment rule for a seller in %(country)s") % {"country": country}
 
 
 def for_invoice(
@@ -188,30 +299,39 @@ def for_invoice(
     settings: FeeSettings | None = None,
 ) -> Accrual:
     """Interest and indemnity the invoice has earned by ``as_of``."""
-    fees = [fee for fee in invoice.late_fees.all() if fee.booked_on <= as_of]
-    booked = sum((f.amount for f in fees if not f.is_waived), ZERO)
-    if invoice.kind != InvoiceKind.INVOICE or invoice.due_date is None or invoice.is_draft:
-        return _empty(invoice, ZERO, booked, blocked=None)
-    facts = debt(invoice, as_of)
+    settings = settings or FeeSettings.for_org(invoice.organisation)
+    return accrue(facts_of(invoice), as_of, table or rate_table(), settings)
+
+
+def accrue(facts: Facts, as_of: date, table: RateTable, settings: FeeSettings) -> Accrual:
+    fees = [fee for fee in facts.fees if fee[2] <= as_of]
+    booked = sum((amount for _k, amount, _d, waived in fees if not waived), ZERO)
+
+    def empty(principal: Decimal, **extra: Any) -> Accrual:
+        return Accrual(facts.pk, facts.currency, principal, ZERO, ZERO, booked, (), **extra)
+
+    if not facts.chased or facts.due_date is None:
+        return empty(ZERO, blocked=None)
+    whole = _debt(facts, as_of)
     # Reductions are those dated up to the day: what is left unpaid that evening.
-    principal = max(ZERO, facts.principal - sum((a for _on, a in facts.reductions), ZERO))
-    if invoice.status == InvoiceStatus.WRITTEN_OFF:
-        return _empty(invoice, principal, booked, blocked=None, notes=("written off",))
-    if invoice.client.status == ClientStatus.INSOLVENT:
+    principal = max(ZERO, whole.principal - sum((a for _on, a in whole.reductions), ZERO))
+    if facts.written_off:
+        return empty(principal, blocked=None, notes=("written off",))
+    if facts.insolvent:
         # L441-10 II: no indemnity nor penalties once insolvency forbids payment.
-        return _empty(invoice, principal, booked, blocked=None, notes=("client insolvent",))
+        return empty(principal, blocked=None, notes=("client insolvent",))
     try:
         result = interest.compute_parts(
-            terms(invoice, settings),
-            parts(invoice, as_of),
+            settings.terms(country=facts.country, b2b=facts.b2b),
+            _parts(facts, as_of),
             as_of,
-            table if table is not None else rate_table(),
+            table,
         )
     except (MissingRate, law.MissingLegalRule, interest.ContractRateTooLow) as exc:
-        return _empty(invoice, principal, booked, blocked=blocked_text(exc, invoice))
-    waived = [f for f in fees if f.is_waived]
-    waived_interest = sum((f.amount for f in waived if f.kind == FeeKind.INTEREST), ZERO)
-    waived_kinds = {f.kind for f in waived}
+        return empty(principal, blocked=blocked_text(exc, facts.country))
+    waived = [(kind, amount) for kind, amount, _d, was in fees if was]
+    waived_interest = sum((a for kind, a in waived if kind == FeeKind.INTEREST), ZERO)
+    waived_kinds = {kind for kind, _a in waived}
     indemnity = ZERO if FeeKind.INDEMNITY in waived_kinds else result.indemnity
     fixed = ZERO if FeeKind.FIXED in waived_kinds else result.fixed
     lines = tuple(
@@ -219,8 +339,8 @@ def for_invoice(
         for ln in result.lines
     )
     return Accrual(
-        invoice_id=invoice.pk,
-        currency=invoice.currency,
+        invoice_id=facts.pk,
+        currency=facts.currency,
         principal=principal,
         interest=max(ZERO, result.interest - waived_interest),
         indemnity=indemnity,
@@ -228,7 +348,7 @@ def for_invoice(
         lines=lines,
         blocked=None,
         fixed=fixed,
-        waived=sum((f.amount for f in waived), ZERO),
+        waived=sum((a for _k, a in waived), ZERO),
         indemnity_source=result.indemnity_source,
         notes=result.notes,
     )
@@ -252,14 +372,14 @@ def prefetched(queryset: Any) -> Any:
 
 def for_client(client: Client, as_of: date) -> list[Accrual]:
     """The accruals of the client's open invoices past due on ``as_of``."""
-    invoices = prefetched(
-        Invoice.objects.filter(
-            client=client, kind=InvoiceKind.INVOICE, status__in=OPEN, due_date__lt=as_of
-        ).order_by("due_date", "pk")
-    )
+    invoices = Invoice.objects.filter(
+        client=client, kind=InvoiceKind.INVOICE, status__in=OPEN, due_date__lt=as_of
+    ).order_by("due_date", "pk")
+    organisation = client.organisation
     table = rate_table()
-    settings = FeeSettings.for_org(client.organisation)
-    return [for_invoice(inv, as_of, table=table, settings=settings) for inv in invoices]
+    settings = FeeSettings.for_org(organisation)
+    facts = bulk_facts(invoices, organisation.country or "FR")
+    return [accrue(f, as_of, table, settings) for f in facts]
 
 
 @dataclass
@@ -307,17 +427,23 @@ SUMMARY_LIMIT = 2000
 
 
 def for_organisation(organisation: Any, as_of: date, limit: int = SUMMARY_LIMIT) -> Summary:
-    """Accrued fees of the organisation's overdue open invoices."""
-    invoices = prefetched(
+    """Accrued fees of the organisation's overdue open invoices (value queries:
+    the dashboard reads thousands of them)."""
+    ids = list(
         Invoice.objects.filter(
             organisation=organisation,
             kind=InvoiceKind.INVOICE,
             status__in=OPEN,
             due_date__lt=as_of,
-        ).order_by("due_date", "pk")[: limit + 1]
+        )
+        .order_by("due_date", "pk")
+        .values_list("pk", flat=True)[: limit + 1]
     )
-    rows = list(invoices)
+    facts = bulk_facts(
+        Invoice.objects.filter(pk__in=ids[:limit]).order_by("due_date", "pk"),
+        organisation.country or "FR",
+    )
     table = rate_table()
     settings = FeeSettings.for_org(organisation)
-    accruals = [for_invoice(inv, as_of, table=table, settings=settings) for inv in rows[:limit]]
-    return summarise(accruals, truncated=len(rows) > limit)
+    accruals = [accrue(f, as_of, table, settings) for f in facts]
+    return summarise(accruals, truncated=len(ids) > limit)
