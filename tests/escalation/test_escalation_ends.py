@@ -225,3 +225,11 @@ def test_proposals_and_cases_stay_listed(debtor, overdue, alice):
     case = Escalation.objects.get(client=debtor)
     ends.close_case(case, as_of=AS_OF, author=alice)
     assert Escalation.objects.filter(client=debtor, status="closed").count() == 1
+
+
+def test_old_company_debts_do_not_crowd_out_a_consumer_alert(org, debtor, consumer, make_invoice):
+    for month in range(1, 7):  # six company debts of 2023: time-barred only in 2028
+        make_invoice(debtor, "100.00", issue_date=date(2023, month, 1), due=date(2023, month, 28))
+    old = make_invoice(consumer, "90.00", issue_date=date(2024, 2, 1), due=date(2024, 9, 1))
+    alerts = ends.limitation_alerts(org, date(2026, 6, 3), limit=1)
+    assert [a["invoice"] for a in alerts] == [old]

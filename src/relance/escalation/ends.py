@@ -12,11 +12,12 @@ Each decision is an ``Escalation`` row and a line on the client's timeline.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from relance import formats
@@ -413,19 +414,37 @@ def limitation_of(
         return None
 
 
+def _alert_cutoff(country: str, kind: str, as_of: date) -> date | None:
+    """Invoices due after this day cannot be in their alert period yet: the limitation
+    lasts at least its number of years from the due date."""
+    key = "limitation_years_b2c" if kind == "individual" else "limitation_years_b2b"
+    try:
+        years = int(law.constant(key, country, as_of).value)
+    except law.MissingLegalRule:
+        return None
+    return rules.add_years(as_of + timedelta(days=rules.ALERT_DAYS), -years)
+
+
 def limitation_alerts(organisation: Any, as_of: date, limit: int = 200) -> list[dict[str, Any]]:
     """Open invoices whose limitation date is within the alert period (or passed),
-    soonest first. Reads the open invoices due long enough ago to matter."""
-    rows = []
+    soonest first. Reads only the open invoices old enough to be there (per client
+    kind, from the law table), oldest first."""
+    country = organisation.country or "FR"
+    near = Q(pk__in=[])
+    for kind in ("company", "individual"):
+        cutoff = _alert_cutoff(country, kind, as_of)
+        if cutoff is not None:
+            near |= Q(client__kind=kind, due_date__lte=cutoff)
     invoices = (
         Invoice.objects.filter(organisation=organisation)
         .open()
-        .filter(due_date__lte=rules.add_years(as_of, -1))
+        .filter(near)
         .select_related("client__organisation")
-        .order_by("due_date")
+        .order_by("due_date", "pk")
     )
     courts = court_dates(organisation)
-    for invoice in invoices[: limit * 5]:
+    rows = []
+    for invoice in invoices[: limit * 2]:
         found = limitation_of(invoice, invoice.client, courts)
         if found is None or found.state(as_of) == "ok":
             continue
