@@ -378,3 +378,23 @@ def test_the_invoice_email_carries_the_pay_link(payer, two_invoices, online, set
     link = links.pay_url(payer, [older])
     assert link and link in message.body
     assert any(link in content for content, _mime in message.alternatives)
+
+
+def test_the_client_page_gives_the_link_to_pay_the_whole_balance(
+    client, alice, payer, two_invoices, online
+):
+    client.force_login(alice)
+    page = client.get(f"/clients/{payer.pk}/").content.decode()
+    assert 'data-testid="balance-pay-link"' in page
+    link = page.split('id="pay-link" type="text" readonly value="')[1].split('"')[0]
+    from urllib.parse import urlsplit
+
+    text = client.get(urlsplit(link).path).content.decode()
+    for invoice in two_invoices:
+        assert invoice.number in text
+
+
+def test_no_balance_link_without_online_payment(client, alice, payer, two_invoices):
+    client.force_login(alice)
+    page = client.get(f"/clients/{payer.pk}/").content.decode()
+    assert 'data-testid="balance-pay-link"' not in page

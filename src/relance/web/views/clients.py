@@ -303,9 +303,20 @@ def render_detail(
         "contacts": list(scoped(request, Contact).filter(client=client)),
         "figures": sorted(figures.values(), key=lambda f: (f.currency != currency, f.currency)),
         "invoices": latest_invoices(request, client, as_of),
+        "pay_link": _balance_pay_link(client, figures.values()),
         **(extra if extra is not None else client_panel(request, client)),
     }
     return render(request, "web/clients/detail.html", context)
+
+
+def _balance_pay_link(client: Client, figures: Any) -> str:
+    """The "pay online" page for everything the client owes (to give by phone or mail);
+    empty when nothing is owed or the organisation takes no online payment."""
+    from relance.online.links import pay_url
+
+    if not any(f.outstanding > 0 for f in figures):
+        return ""
+    return pay_url(client)
 
 
 @member_view
