@@ -289,3 +289,16 @@ def test_the_invoice_page_shows_its_limitation_date(as_alice, consumer, make_inv
     with time_machine.travel(datetime(2026, 6, 3, 10, tzinfo=ZoneInfo("Europe/Paris"))):
         text = page(as_alice.get(reverse("invoice_detail", args=[old.pk])))
     assert "Sept. 1, 2026" in text and "less than 90 days left" in text
+
+
+def test_the_invoice_page_s_write_off_keeps_to_the_limit(as_alice, org, debtor, overdue):
+    EscalationSettings.objects.create(organisation=org, write_off_limit=Decimal("1000.00"))
+    url = reverse("invoice_write_off", args=[overdue[0].pk])  # 1,200.00
+    refused = as_alice.post(url, {"reason": "Gone"}, follow=True)
+    assert "above the write-off limit" in page(refused)
+    overdue[0].refresh_from_db()
+    assert overdue[0].status == InvoiceStatus.ISSUED
+    as_alice.post(reverse("invoice_write_off", args=[overdue[1].pk]), {"reason": "Gone"})
+    overdue[1].refresh_from_db()
+    assert overdue[1].status == InvoiceStatus.WRITTEN_OFF
+    assert Escalation.objects.get(kind=EscalationKind.WRITE_OFF).invoices.get() == overdue[1]

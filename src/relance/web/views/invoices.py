@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from relance import formats
 from relance.dunning.models import Policy
 from relance.einvoice.facturx import FacturXError
+from relance.escalation import ends as escalation_ends
 from relance.escalation import holds
 from relance.invoicing import pdf, snapshot, wording
 from relance.invoicing import render as rendering
@@ -517,8 +518,16 @@ def invoice_write_off(request: HttpRequest, pk: int) -> HttpResponse:
         context = _detail_context(request, invoice, write_off_form=form)
         return render(request, "web/invoices/detail.html", context)
     try:
-        issuing.write_off(invoice, reason=form.cleaned_data["reason"], author=request.user)
-    except IssueError as exc:
+        # Through escalation: the owner's write-off limit applies, and the write-off
+        # has its accounting line.
+        escalation_ends.write_off(
+            invoice.client,
+            [invoice],
+            reason=form.cleaned_data["reason"],
+            as_of=request.organisation.today(),
+            author=request.user,
+        )
+    except (IssueError, escalation_ends.EndRefused) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("%(doc)s written off.") % {"doc": invoice})
