@@ -190,6 +190,11 @@ def claim_totals(claim: amounts.Claim) -> dict[str, str]:
     }
 
 
+def small_claim(claim: amounts.Claim) -> Decimal:
+    """What the small-claims ceiling is measured on: principal and interest (L125-1)."""
+    return claim.principal + claim.interest
+
+
 def _legal_basis(organisation: Any, client: Client) -> dict[str, bool]:
     """Which lawful paragraphs apply: French B2B penalties and indemnity, or
     interest from the notice for a consumer; generic wording elsewhere."""
@@ -235,7 +240,7 @@ def notice_context(notice: FormalNotice) -> dict[str, Any]:
         "has_indemnity": claim.indemnity > ZERO,
         "deadline_days": notice.deadline_days,
         "pay": payment_means(organisation, invoices),
-        "small_claims": ceiling is not None and claim.total <= ceiling,
+        "small_claims": ceiling is not None and small_claim(claim) <= ceiling,
         "small_claims_max": formats.money(ceiling, claim.currency) if ceiling else "",
         "indemnity_amount": _indemnity_text(organisation, day),
         **_legal_basis(organisation, client),
@@ -295,7 +300,7 @@ def dossier_context(client: Client, invoices: list[Invoice], as_of: date) -> dic
         "totals": claim_totals(claim),
         "fees_available": claim.fees_available,
         "blocked": claim.blocked,
-        "small_claims": ceiling is not None and claim.total <= ceiling,
+        "small_claims": ceiling is not None and small_claim(claim) <= ceiling,
         "small_claims_max": formats.money(ceiling, claim.currency) if ceiling else "",
         "notices": [
             {

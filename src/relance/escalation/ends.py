@@ -29,6 +29,7 @@ from relance.ledger.models.timeline import record
 from relance.rules import escalation as rules
 from relance.rules import law
 
+from . import amounts
 from .models import (
     CourtProcedure,
     Escalation,
@@ -172,11 +173,11 @@ def go_to_court(client: Client, *, procedure: str, as_of: date, author: Any = No
     if procedure not in CourtProcedure.values:
         raise EndRefused(_("Choose the procedure."))
     if procedure == CourtProcedure.SMALL_CLAIMS:
-        found = debt(client, as_of)
         ceiling = rules.small_claims_max(
             client.organisation.country or "FR", client.organisation.currency, as_of
         )
-        if found is None or ceiling is None or found.amount > ceiling:
+        claimed = amounts.claim(overdue(client, as_of), as_of)
+        if ceiling is None or not claimed.lines or claimed.principal + claimed.interest > ceiling:
             raise EndRefused(
                 _("The small-claims procedure is for claims up to %(ceiling)s.")
                 % {"ceiling": formats.money(ceiling or Decimal(5000), "EUR")}
