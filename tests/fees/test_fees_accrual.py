@@ -196,3 +196,32 @@ def test_the_bulk_path_of_the_pages_agrees_with_the_one_invoice_path(
         assert accrual.for_invoice(invoice, as_of) == bulk[invoice.pk]
     assert bulk[plain.pk].indemnity == 0 and bulk[plain.pk].waived == D("40.00")
     assert len(bulk[split.pk].lines) == 2 and bulk[paid_part.pk].principal == D("290.00")
+
+
+def test_one_invoice_takes_the_same_queries_however_many_payments(
+    client_acme, make_invoice, contract_15, django_assert_max_num_queries
+):
+    invoice = make_invoice(
+        client_acme, "1000.00", issue_date=date(2025, 1, 1), due=date(2025, 1, 31)
+    )
+
+    def pay(day):
+        settlement.record_payment(
+            client=client_acme,
+            amount=D("10.00"),
+            currency="EUR",
+            date=day,
+            shares=[settlement.Share(invoice, D("10.00"))],
+            thank=False,
+        )
+
+    pay(date(2025, 2, 1))
+    invoice.refresh_from_db()
+    with django_assert_max_num_queries(12) as few:
+        accrual.for_invoice(invoice, date(2025, 3, 1))
+    for day in range(2, 12):
+        pay(date(2025, 2, day))
+    invoice.refresh_from_db()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        got = accrual.for_invoice(invoice, date(2025, 3, 1))
+    assert got.principal == D("890.00") and len(got.lines) == 12

@@ -122,9 +122,26 @@ def formal_notice_on(invoice: Invoice) -> date | None:
     return notice_date(invoice)
 
 
+def _related(invoice: Invoice, name: str, fields: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Rows of a relation: from the prefetch cache when there is one, else one
+    value query (never a query per row)."""
+    cache = getattr(invoice, "_prefetched_objects_cache", {})
+    if name in cache:
+        return [tuple(_attr(obj, path) for path in fields) for obj in getattr(invoice, name).all()]
+    return list(getattr(invoice, name).values_list(*fields))
+
+
+def _attr(obj: Any, path: str) -> Any:
+    for part in path.split("__"):
+        obj = getattr(obj, part)
+    return obj
+
+
 def facts_of(invoice: Invoice) -> Facts:
     """An invoice's facts through its relations (prefetched or not)."""
     organisation, client = invoice.organisation, invoice.client
+    credits = _related(invoice, "credit_notes", ("status", "issue_date", "total_gross"))
+    fees = _related(invoice, "late_fees", ("kind", "amount", "booked_on", "waived_on"))
     return Facts(
         pk=invoice.pk,
         currency=invoice.currency,
@@ -135,17 +152,24 @@ def facts_of(invoice: Invoice) -> Facts:
         b2b=client.is_company,
         insolvent=client.status == ClientStatus.INSOLVENT,
         country=organisation.country or "FR",
-        payments=[(a.installment_id, a.payment.date, a.amount) for a in invoice.allocations.all()],
+        payments=[
+            (part, day, amount)
+            for part, day, amount in _related(
+                invoice, "allocations", ("installment_id", "payment__date", "amount")
+            )
+        ],
         credits=[
-            (note.issue_date, note.total_gross)
-            for note in invoice.credit_notes.all()
-            if note.status != InvoiceStatus.DRAFT and note.issue_date
+            (day, amount)
+            for status, day, amount in credits
+            if status != InvoiceStatus.DRAFT and day is not None
         ],
         installments=[
-            (part.pk, part.position, part.due_date, part.amount)
-            for part in invoice.installments.all()
+            (pk, position, due, amount)
+            for pk, position, due, amount in _related(
+                invoice, "installments", ("pk", "position", "due_date", "amount")
+            )
         ],
-        fees=[(f.kind, f.amount, f.booked_on, f.is_waived) for f in invoice.late_fees.all()],
+        fees=[(kind, amount, day, waived is not None) for kind, amount, day, waived in fees],
         notice_on=formal_notice_on(invoice),
     )
 
