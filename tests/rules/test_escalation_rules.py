@@ -173,3 +173,31 @@ def test_formal_notice_needs_a_debt_that_is_due():
     assert caught.value.params["due_date"] == AS_OF
     with pytest.raises(EscalationRefused):
         rules.check_due([], AS_OF)
+
+
+def test_the_module_examples_hold():
+    import doctest
+
+    failures, tried = doctest.testmod(rules)
+    assert (failures, tried > 0) == (0, True)
+
+
+@given(
+    st.dates(min_value=date(2010, 1, 1), max_value=date(2090, 12, 31)),
+    st.sampled_from(["FR", "GB", "DE"]),
+    st.sampled_from(["company", "individual"]),
+)
+def test_limitation_is_never_shorter_than_the_law_s_years(due, country, kind):
+    found = rules.limitation(country, kind, due)
+    years = {"FR": 5 if kind == "company" else 2, "GB": 6, "DE": 3}[country]
+    assert found.ends_on >= rules.add_years(due, years) - timedelta(days=1)  # 29 Feb -> 28 Feb
+    assert found.alert_on == found.ends_on - timedelta(days=rules.ALERT_DAYS)
+    assert found.state(found.alert_on - timedelta(days=1)) == "ok"
+    assert found.state(found.ends_on + timedelta(days=1)) == "expired"
+
+
+@given(st.dates(min_value=date(2010, 1, 1), max_value=date(2090, 12, 31)), st.integers(0, 48))
+def test_add_months_stays_in_the_target_month(day, months):
+    moved = rules.add_months(day, months)
+    assert (moved.year * 12 + moved.month) - (day.year * 12 + day.month) == months
+    assert moved.day <= day.day
