@@ -92,3 +92,17 @@ def test_a_work_stop_that_cannot_be_told_is_noted(org, debtor, overdue, ladder):
     debtor.refresh_from_db()
     assert debtor.status == ClientStatus.ON_HOLD
     assert Activity.objects.filter(client=debtor, text__contains="no contact").exists()
+
+
+def test_a_step_the_rules_refuse_is_noted_not_retried(org, debtor, overdue, ladder, make_invoice):
+    make_invoice(
+        debtor, "300.00", issue_date=date(2026, 1, 25), due=date(2026, 2, 4), currency="GBP"
+    )
+    run(org, date(2026, 3, 23))  # the formal notice step: euros and pounds overdue
+    outcomes = StepDone.objects.filter(reminder__kind="formal_notice").values_list(
+        "outcome", flat=True
+    )
+    assert outcomes and all(o.startswith("refused: A formal notice claims one") for o in outcomes)
+    assert not FormalNotice.objects.exists()
+    assert Activity.objects.filter(client=debtor, text__contains="one currency").exists()
+    assert run(org, date(2026, 3, 23)) == 0

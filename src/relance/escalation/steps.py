@@ -69,7 +69,13 @@ def act(organisation: Any, as_of: date) -> int:
                 StepDone.objects.create(
                     organisation_id=reminder.organisation_id, reminder=reminder, done_on=as_of
                 )
-                outcome = _act_one(reminder, as_of)
+                try:
+                    with transaction.atomic():
+                        outcome = _act_one(reminder, as_of)
+                except (holds.HoldRefused, notices.NoticeRefused) as exc:
+                    # Refused by the rules (mixed currencies…): noted, never retried forever.
+                    outcome = f"refused: {exc}"[:200]
+                    record(client=reminder.client, kind=ActivityKind.NOTE, text=str(exc))
                 StepDone.objects.filter(reminder=reminder).update(outcome=outcome)
         except IntegrityError:
             continue
