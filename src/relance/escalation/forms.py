@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from relance import formats
+
 from .models import CourtProcedure, EscalationSettings, InsolvencyProcedure
 
 
@@ -53,7 +55,7 @@ class WriteOffForm(ConfirmForm):
         super().__init__(*args, **kwargs)
         self.fields["invoices"].queryset = invoices
         self.fields["invoices"].label_from_instance = lambda i: (
-            f"{i.number} ({i.balance} {i.currency})"
+            f"{i.number} ({formats.money(i.balance, i.currency)})"
         )
 
 
