@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from relance import formats
 from relance.ledger.fields import MoneyField
 from relance.organisations.models import CURRENCY_CHOICES, TenantQuerySet
 from relance.rules import escalation as rules
@@ -240,7 +241,7 @@ class FormalNotice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return _("Formal notice of %(day)s") % {"day": self.prepared_on.isoformat()}
+        return _("Formal notice of %(day)s") % {"day": formats.day(self.prepared_on)}
 
     @property
     def is_open(self) -> bool:
