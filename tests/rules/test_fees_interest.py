@@ -216,8 +216,8 @@ def test_eu_default_is_ecb_plus_8_and_40():
     assert fees.indemnity == D("40")
 
 
-def test_a_country_without_reference_rate_raises_missing_rate():
-    with pytest.raises(MissingRate, match="SE_REFERENCE"):
+def test_a_country_without_reference_rate_is_refused():
+    with pytest.raises(law.MissingLegalRule, match="no reference rate for a seller in SE"):
         compute(
             FeeTerms(country="SE", b2b=True),
             Debt("SEK", D("1000.00"), date(2025, 7, 31)),

@@ -35,7 +35,8 @@ Regimes, by seller country and client kind (``policy="statutory"``):
   half-year the debt became late + 8, fixed for the debt; £40/£70/£100 by
   debt size.
 - Other euro-area members: ECB rate of the half-year + 8, 40 EUR (directive
-  2011/7/EU). Others: no reference rate in the table, so a ``MissingRate``.
+  2011/7/EU). Others (outside the euro, outside the EU): no rule in the
+  tables, so ``law.MissingLegalRule``.
 
 >>> terms = FeeTerms(country="FR", b2b=True, policy="contractual", contract_rate=Decimal(15))
 >>> debt = Debt("EUR", Decimal("15000.00"), date(2025, 1, 31))
@@ -226,7 +227,8 @@ def _statutory_rate(
             f"({margin.article}); {ecb.source}"
         )
     law.constant("late_penalty_margin", country, day)  # no rule at all: MissingLegalRule
-    raise MissingRate(f"{country}_REFERENCE", day)
+    # An EU member outside the euro: its central bank's rate is not in the table.
+    raise law.MissingLegalRule(f"no reference rate for a seller in {country}")
 
 
 def _rate(terms: FeeTerms, debt: Debt, day: date, table: RateTable) -> tuple[Decimal, str]:
