@@ -302,3 +302,18 @@ def test_the_invoice_page_s_write_off_keeps_to_the_limit(as_alice, org, debtor, 
     overdue[1].refresh_from_db()
     assert overdue[1].status == InvoiceStatus.WRITTEN_OFF
     assert Escalation.objects.get(kind=EscalationKind.WRITE_OFF).invoices.get() == overdue[1]
+
+
+def test_the_dashboard_lists_what_escalation_waits_for(as_alice, debtor, overdue):
+    box = reverse("reminder_dashboard_box")
+    assert "0 formal notices to approve or send" in page(as_alice.get(box))
+    as_alice.post(reverse("escalation_notice", args=[debtor.pk]))
+    assert "1 formal notice to approve or send" in page(as_alice.get(box))
+    as_alice.post(
+        reverse("escalation_insolvent", args=[debtor.pk]),
+        {"procedure": "liquidation", "judgment_on": "2026-05-20", "published_on": "2026-05-29",
+         "confirm": "on"},
+    )  # fmt: skip
+    text = page(as_alice.get(box))
+    assert "0 formal notices to approve or send" in text  # insolvency cancelled it
+    assert "1 claim to declare" in text

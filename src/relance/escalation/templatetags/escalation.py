@@ -91,3 +91,16 @@ def limitation_fact(invoice: Any) -> str:
     today = invoice.organisation.today()
     data = {"ends_on": found.ends_on, "state": found.state(today), "article": found.article}
     return render_to_string("escalation/_limitation_fact.html", data)
+
+
+@register.simple_tag
+def escalation_todo(organisation: Any) -> str:
+    """The dashboard's to-do line: formal notices to approve or send, claims to declare."""
+    from relance.escalation.models import FormalNotice, Task
+
+    notices = FormalNotice.objects.filter(
+        organisation=organisation,
+        status__in=(NoticeStatus.AWAITING_APPROVAL, NoticeStatus.APPROVED),
+    ).count()
+    tasks = Task.objects.filter(organisation=organisation, done_on__isnull=True).count()
+    return render_to_string("escalation/_todo.html", {"notices": notices, "tasks": tasks})
