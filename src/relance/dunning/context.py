@@ -170,15 +170,23 @@ def accrued_fees(items: list[Item], day: date) -> dict[str, Any]:
     interest: dict[str, Decimal] = defaultdict(lambda: ZERO)
     indemnity: dict[str, Decimal] = defaultdict(lambda: ZERO)
     owed: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    seen: set[int] = set()
+    chased: dict[int, Invoice] = {}
     for item in items:
         owed[item.invoice.currency] += item.balance
-        if item.plan_installment is not None or item.invoice.pk in seen:
-            continue
-        seen.add(item.invoice.pk)
-        fees = accrual.for_invoice(item.invoice, day)
-        interest[fees.currency] += fees.interest
-        indemnity[fees.currency] += fees.indemnity + fees.fixed
+        if item.plan_installment is None:
+            chased.setdefault(item.invoice.pk, item.invoice)
+    if chased:
+        # One set of value queries for the message's invoices, not a round of queries each.
+        organisation = next(iter(chased.values())).organisation
+        settings = FeeSettings.for_org(organisation)
+        table = accrual.rate_table()
+        facts = accrual.bulk_facts(
+            Invoice.objects.filter(pk__in=list(chased)), organisation.country or "FR"
+        )
+        for fact in facts:
+            fees = accrual.accrue(fact, day, table, settings)
+            interest[fees.currency] += fees.interest
+            indemnity[fees.currency] += fees.indemnity + fees.fixed
 
     def show(amounts: dict[str, Decimal]) -> str:
         return " + ".join(formats.money(v, code) for code, v in sorted(amounts.items()) if v)
