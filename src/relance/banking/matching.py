@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from bisect import insort
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -75,7 +75,10 @@ def on_statement_imported(
         logger.exception("matching the lines of statement %s failed", statement.pk)
 
 
-CHUNK = 2000  # lines per transaction: a long statement never holds the write lock for long
+# A transaction ends after this many lines or this many payments (a payment is a few
+# milliseconds of queries): a long statement never holds SQLite's write lock for long.
+CHUNK = 5000
+CHUNK_PAYMENTS = 200
 ID_CHUNK = 900  # ids per "pk IN (...)" (old SQLite builds allow 999 parameters)
 
 # What the matcher needs of a line, and what it writes back.
@@ -141,9 +144,10 @@ def match_lines(
     of ``statement``); return how many ended in each status.
 
     In one pass: the open invoices are read once, every credit is matched in
-    memory, then the answers are written in bulk, ``CHUNK`` lines per
-    transaction. An automatic match records its payment in a savepoint: a
-    line whose payment fails goes to review, the others proceed.
+    memory, then the answers are written in bulk, ``CHUNK`` lines (or
+    ``CHUNK_PAYMENTS`` payments) per transaction. An automatic match records
+    its payment in a savepoint: a line whose payment fails goes to review, the
+    others proceed.
     """
     lines = BankLine.objects.filter(organisation=organisation, status=BankLineStatus.NEW)
     if statement is not None:
@@ -157,7 +161,8 @@ def match_lines(
     rows: list[tuple] = []
     for selected in selections:
         ignored = selected.filter(direction=Direction.DEBIT).update(status=BankLineStatus.IGNORED)
-        counts[BankLineStatus.IGNORED] += ignored
+        if ignored:
+            counts[BankLineStatus.IGNORED] += ignored
         rows += selected.filter(direction=Direction.CREDIT).values_list(*_READ)
     if not rows:
         return counts
@@ -166,14 +171,26 @@ def match_lines(
     matcher = build_matcher(organisation, {line.currency for line in credits}, threshold)
     results = matcher.match_all(map(as_credit, credits))
     ledger = _Ledger(organisation, credits, results, author)
-    for start in range(0, len(credits), CHUNK):
-        chunk = credits[start : start + CHUNK]
+    for start, stop in _chunks(results):
+        chunk, answers = credits[start:stop], results[start:stop]
         with transaction.atomic():
-            ledger.load_chunk(chunk, results[start : start + CHUNK])
-            for line, result in zip(chunk, results[start : start + CHUNK], strict=True):
+            ledger.load_chunk(answers)
+            for line, result in zip(chunk, answers, strict=True):
                 counts[_answer(line, result, ledger)] += 1
             _write(chunk)
     return counts
+
+
+def _chunks(results: list[Match]) -> Iterator[tuple[int, int]]:
+    """Start and stop of each transaction's lines."""
+    start = payments = 0
+    for index, result in enumerate(results):
+        payments += result.automatic
+        if index + 1 - start >= CHUNK or payments >= CHUNK_PAYMENTS:
+            yield start, index + 1
+            start, payments = index + 1, 0
+    if start < len(results):
+        yield start, len(results)
 
 
 def build_matcher(organisation: Any, currencies: set[str], threshold: int) -> Matcher:
@@ -287,11 +304,20 @@ def _write(lines: list[_Line]) -> None:
     fields = [meta.get_field(name.removesuffix("_id")) for name in _WRITTEN]
     quote = connection.ops.quote_name
     json = [i for i, f in enumerate(fields) if isinstance(f, JSONField)]
+    # Flags and reasons repeat from line to line: each list is prepared once.
+    prepared: dict[tuple[int, tuple], Any] = {}
     rows = []
     for line in lines:
         row = [getattr(line, name) for name in _WRITTEN]
         for i in json:
-            row[i] = fields[i].get_db_prep_save(row[i], connection)
+            value = row[i]
+            key = (i, tuple(value)) if not value or isinstance(value[0], str) else None
+            if key is None:
+                row[i] = fields[i].get_db_prep_save(value, connection)
+            else:
+                if key not in prepared:
+                    prepared[key] = fields[i].get_db_prep_save(value, connection)
+                row[i] = prepared[key]
         rows.append((*row, line.pk))
     table = quote(meta.db_table)
     with connection.cursor() as cursor:
@@ -362,7 +388,7 @@ class _Ledger:
         for payment_id, line_id in links:
             self.linked.setdefault(payment_id, set()).add(line_id)
 
-    def load_chunk(self, lines: list[_Line], results: list[Match]) -> None:
+    def load_chunk(self, results: list[Match]) -> None:
         """The invoices the automatic answers of these lines allocate to (one query)."""
         ids = sorted(
             {invoice for result in results if result.automatic for invoice, _ in result.shares}
