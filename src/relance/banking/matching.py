@@ -297,17 +297,19 @@ def _answer(line: _Line, result: Match, ledger: _Ledger) -> str:
 
 
 def _write(lines: list[_Line]) -> None:
-    """Store the answers of these lines: on SQLite one UPDATE per line in a
-    single ``executemany`` (no round trip: SQLite is in the process); on
-    PostgreSQL one ``UPDATE … FROM (VALUES …)`` per batch of rows."""
+    """Store the answers of these lines. Lines without a proposal (unmatched,
+    mostly) share a few answers: one ``UPDATE … WHERE id IN (…)`` per answer.
+    The others: on SQLite one UPDATE per line in a single ``executemany`` (no
+    round trip: SQLite is in the process); on PostgreSQL one
+    ``UPDATE … FROM (VALUES …)`` per batch of rows."""
     meta = BankLine._meta
     fields = [meta.get_field(name.removesuffix("_id")) for name in _WRITTEN]
     quote = connection.ops.quote_name
     json = [i for i, f in enumerate(fields) if isinstance(f, JSONField)]
     # Flags and reasons repeat from line to line: each list is prepared once.
     prepared: dict[tuple[int, tuple], Any] = {}
-    rows = []
-    for line in lines:
+
+    def values(line: _Line) -> list[Any]:
         row = [getattr(line, name) for name in _WRITTEN]
         for i in json:
             value = row[i]
@@ -318,16 +320,43 @@ def _write(lines: list[_Line]) -> None:
                 if key not in prepared:
                     prepared[key] = fields[i].get_db_prep_save(value, connection)
                 row[i] = prepared[key]
-        rows.append((*row, line.pk))
-    table = quote(meta.db_table)
+        return row
+
+    alike: dict[tuple, tuple[_Line, list[int]]] = {}
+    rows = []
+    for line in lines:
+        if line.proposal:
+            rows.append((*values(line), line.pk))
+            continue
+        answer = (
+            line.status,
+            line.confidence,
+            line.client_id,
+            line.payment_id,
+            tuple(line.flags),
+            tuple(line.reasons),
+            line.note,
+        )
+        alike.setdefault(answer, (line, []))[1].append(line.pk)
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     with connection.cursor() as cursor:
+        for first, ids in alike.values():
+            answer = values(first)
+            for start in range(0, len(ids), ID_CHUNK):
+                chunk = ids[start : start + ID_CHUNK]
+                cursor.execute(
+                    f"UPDATE {table} SET {sets} WHERE {pk} IN ({', '.join(['%s'] * len(chunk))})",
+                    [*answer, *chunk],
+                )
+        if not rows:
+            return
         if connection.vendor != "postgresql":
-            sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {quote('id')} = %s", rows)
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", rows)
             return
         # The VALUES columns are column1, column2...; typed by a cast, as a NULL
         # or a text literal alone says nothing of its type.
-        sets = ", ".join(
+        casts = ", ".join(
             f"{quote(f.column)} = CAST(v.column{i} AS {f.db_type(connection)})"
             for i, f in enumerate(fields, 1)
         )
@@ -337,8 +366,8 @@ def _write(lines: list[_Line]) -> None:
         for start in range(0, len(rows), size):
             batch = rows[start : start + size]
             cursor.execute(
-                f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([placeholders] * len(batch))})"
-                f" AS v WHERE {table}.{quote('id')} = {key}",
+                f"UPDATE {table} SET {casts} FROM (VALUES {', '.join([placeholders] * len(batch))})"
+                f" AS v WHERE {table}.{pk} = {key}",
                 [value for row in batch for value in row],
             )
 
