@@ -12,6 +12,11 @@ from before. Each new credit then gets its answer:
 - nothing: UNMATCHED (``/bank/unmatched/``).
 
 Debits are not client payments: they are IGNORED here.
+
+A statement of 100,000 lines is matched in one pass (``match_lines``): every
+credit answered in memory, the answers written in bulk, a transaction per
+chunk of lines; only the automatic matches cost a few queries each (their
+payments).
 """
 
 from __future__ import annotations
