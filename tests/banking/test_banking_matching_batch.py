@@ -119,3 +119,34 @@ def test_only_the_given_lines_are_matched(org, three, unmatched_import):
     assert matching.match_lines(org, [first.pk]) == {"auto": 1}
     assert statuses(org) == {"L1": "auto", "L2": "new"}
     assert matching.match_lines(org) == {"auto": 1}
+
+
+def test_the_signal_lines_are_model_instances_when_a_receiver_reads_them(org):
+    seen = []
+
+    def receiver(sender, statement, lines, **kwargs):
+        seen.append((len(lines), bool(lines), lines[0], list(lines), lines[1:]))
+
+    statement_imported.connect(receiver)
+    try:
+        import_statement(
+            org,
+            camt(
+                entry("80.50", "S1", text="VIREMENT", payer="ACME Industries"),
+                entry("45.10", "S2", text="PRLV EDF", payer="EDF", debit=True),
+            ),
+        )
+    finally:
+        statement_imported.disconnect(receiver)
+    [(count, truthy, first, every, rest)] = seen
+    assert (count, truthy) == (2, True)
+    assert (first.bank_reference, first.amount, first.payer_name) == (
+        "S1",
+        D("80.50"),
+        "ACME Industries",
+    )
+    assert [line.bank_reference for line in every] == ["S1", "S2"] and rest == every[1:]
+    assert first.pk == BankLine.objects.get(bank_reference="S1").pk and not first._state.adding
+    first.note = "vu"
+    first.save(update_fields=["note"])  # a real row: saving it updates, never inserts
+    assert BankLine.objects.get(bank_reference="S1").note == "vu"
