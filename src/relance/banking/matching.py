@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from bisect import insort
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -68,7 +68,7 @@ logger = logging.getLogger(__name__)
 
 @receiver(statement_imported, dispatch_uid="relance.banking.matching")
 def on_statement_imported(
-    sender: Any, statement: StatementImport, lines: list, **kwargs: Any
+    sender: Any, statement: StatementImport, lines: Sequence[BankLine], **kwargs: Any
 ) -> None:
     if not lines:
         return
