@@ -21,15 +21,35 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bench_dunning import machine, peak_rss_mb
 from bench_register import create_postgres_database, engine_name
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+
+from relance.rules.payment_reference import creditor_reference
+
 TARGET_S = 20.0
 NAMES = ["Durand", "Martin", "Bernard", "Petit", "Robert", "Richard", "Moreau", "Laurent"]
 FORMS = ["SARL", "SAS", "SA", "EURL", ""]
+TRADES = ["Boulangerie", "Garage", "Menuiserie", "Transports", "Pharmacie", "Atelier"]
+BENCH_NAME = "Banc d'essai relevés SAS"
+
+
+@dataclass(frozen=True)
+class Paying:
+    """A credit for an open invoice: its number, its balance, the payer's name."""
+
+    number: str
+    amount: Decimal
+    payer: str
 
 
 def rf_reference(number: int) -> str:
@@ -39,8 +59,11 @@ def rf_reference(number: int) -> str:
     return f"RF{check:02d}{body}"
 
 
-def camt053(lines: int, seed: int = 7) -> bytes:
+def camt053(lines: int, seed: int = 7, paying: Sequence[Paying] = ()) -> bytes:
+    """The statement; ``paying`` are credits for open invoices, spread over it
+    (each pays one invoice, by its RF reference and exact balance)."""
     rng = random.Random(seed)
+    spots = dict(zip(rng.sample(range(lines), min(len(paying), lines)), paying, strict=False))
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:'
         'camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>BENCH</MsgId>'
@@ -56,6 +79,11 @@ def camt053(lines: int, seed: int = 7) -> bytes:
         name = f"{rng.choice(FORMS)} {rng.choice(NAMES)} {rng.randrange(10_000)}".strip()
         iban = f"FR76{rng.randrange(10**22):022d}"
         text = f"Facture F-2026-{rng.randrange(1_000_000):06d} merci"
+        reference = rf_reference(i)
+        pays = spots.get(i)
+        if pays is not None:
+            amount, credit, name = f"{pays.amount:.2f}", True, pays.payer
+            text, reference = f"Facture {pays.number}", creditor_reference(pays.number)
         party = (
             f"<RltdPties><Dbtr><Pty><Nm>{name}</Nm></Pty></Dbtr>"
             f"<DbtrAcct><Id><IBAN>{iban}</IBAN></Id></DbtrAcct></RltdPties>"
@@ -69,11 +97,41 @@ def camt053(lines: int, seed: int = 7) -> bytes:
             "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly>"
             f"</Domn></BkTxCd><NtryDtls><TxDtls><Refs><EndToEndId>E2E{i:09d}</EndToEndId>"
             f"</Refs>{party}<RmtInf><Ustrd>{text}</Ustrd><Strd><CdtrRefInf><Tp><CdOrPrtry>"
-            f"<Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>{rf_reference(i)}</Ref></CdtrRefInf></Strd>"
+            f"<Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>{reference}</Ref></CdtrRefInf></Strd>"
             "</RmtInf></TxDtls></NtryDtls></Ntry>"
         )
     out.append("</Stmt></BkToCstmrStmt></Document>")
     return "\n".join(out).encode()
+
+
+def open_invoices(organisation: Any, count: int, seed: int = 8) -> list[Paying]:
+    """``count`` open invoices of ``count // 5`` clients, written in bulk (not timed)."""
+    from relance.ledger.models import Client, Invoice, InvoiceKind, InvoiceStatus
+
+    rng = random.Random(seed)
+    clients = [
+        Client(organisation=organisation, name=f"{rng.choice(NAMES)} {rng.choice(TRADES)} {k}")
+        for k in range(max(1, count // 5))
+    ]
+    Client.objects.bulk_create(clients, batch_size=1000)
+    invoices, paying = [], []
+    for k in range(count):
+        client = clients[k % len(clients)]
+        gross = Decimal(rng.randrange(5_000, 900_000)) / 100
+        net = (gross / Decimal("1.2")).quantize(Decimal("0.01"))
+        number = f"F2026-{k + 1:06d}"
+        invoices.append(
+            Invoice(
+                organisation=organisation, client=client, kind=InvoiceKind.INVOICE,
+                status=InvoiceStatus.ISSUED, number=number, currency="EUR",
+                issue_date=date(2026, 1, 5), due_date=date(2026, 2, 4), total_net=net,
+                total_vat=gross - net, total_gross=gross, balance=gross,
+            )
+        )  # fmt: skip
+        paying.append(Paying(number, gross, client.name.upper()))
+    Invoice.objects.bulk_create(invoices, batch_size=1000)
+    rng.shuffle(paying)
+    return paying
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -82,7 +140,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--matching",
         action="store_true",
-        help="also time the matching receivers on the imported lines (no invoices: no match)",
+        help="give the organisation open invoices, and time the matching receivers apart",
+    )
+    parser.add_argument("--invoices", type=int, default=20_000, help="open invoices (--matching)")
+    parser.add_argument(
+        "--paying", type=int, default=10_000, help="credits paying one of them (--matching)"
     )
     args = parser.parse_args(argv)
     temporary = None
@@ -99,11 +161,14 @@ def main(argv: list[str] | None = None) -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.db.models import Count
 
+    from relance import demo
     from relance.banking.importing import import_statement
     from relance.banking.models import BankLine, StatementImport
     from relance.banking.parsers import parse
     from relance.banking.signals import statement_imported
+    from relance.ledger.models import Payment
     from relance.organisations.models import Organisation
 
     try:
@@ -115,12 +180,19 @@ def main(argv: list[str] | None = None) -> None:
         receivers = list(statement_imported.receivers)
         statement_imported.receivers.clear()
         statement_imported.sender_receivers_cache.clear()
-        org, _ = Organisation.objects.get_or_create(
-            legal_name="Banc d'essai relevés SAS", defaults={"country": "FR"}
-        )
-        BankLine.objects.filter(organisation=org).delete()
-        StatementImport.objects.filter(organisation=org).delete()
-        data = camt053(args.lines)
+        for old in Organisation.objects.filter(legal_name=BENCH_NAME):
+            demo.delete_organisation(old)
+        org = Organisation.objects.create(legal_name=BENCH_NAME, country="FR")
+        paying: list[Paying] = []
+        if args.matching:
+            started = time.perf_counter()
+            paying = open_invoices(org, args.invoices)[: args.paying]
+            print(
+                f"Organisation: {args.invoices:,} open invoices of {args.invoices // 5:,} clients, "
+                f"written in {time.perf_counter() - started:.1f} s (not timed); "
+                f"{len(paying):,} credits of the file pay one of them"
+            )
+        data = camt053(args.lines, paying=paying)
         print(f"File: camt.053.001.08, {args.lines:,} entries, {len(data) / 1e6:.1f} MB")
         cpu = time.process_time()
         parse(data)
@@ -148,11 +220,29 @@ def main(argv: list[str] | None = None) -> None:
             statement_imported.receivers.extend(receivers)
             statement_imported.sender_receivers_cache.clear()
             [record] = result.imports
-            lines = list(BankLine.objects.filter(statement=record))
-            started = time.perf_counter()
+            lines = list(BankLine.objects.filter(statement=record).only("pk"))
+            cpu, started = time.process_time(), time.perf_counter()
             statement_imported.send(sender=StatementImport, statement=record, lines=lines)
-            print(f"Matching (receivers, no open invoice): {time.perf_counter() - started:.2f} s")
+            matched, matched_cpu = time.perf_counter() - started, time.process_time() - cpu
+            statuses = dict(
+                BankLine.objects.filter(statement=record)
+                .values_list("status")
+                .annotate(n=Count("pk"))
+                .values_list("status", "n")
+            )
+            payments = Payment.objects.filter(organisation=org).count()
+            print(
+                f"Matching (the receivers, on the {result.added:,} new lines): {matched:.2f} s "
+                f"(CPU {matched_cpu:.2f} s); "
+                + ", ".join(f"{status} {n:,}" for status, n in sorted(statuses.items()))
+                + f"; {payments:,} payments recorded"
+            )
+            print(
+                f"Import + matching: {took + matched:.2f} s "
+                f"({(took + matched) / TARGET_S:.2f} of the import's {TARGET_S:.0f} s target)"
+            )
         print(f"Peak RSS: {peak_rss_mb():.0f} MB")
+        print(f"Machine at the end: {machine()}")
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)

@@ -271,7 +271,8 @@ def _rf_valid(compact: str) -> bool:
 
 
 def _iban_key(iban: str) -> str:
-    return _NON_ALNUM.sub("", iban.upper())
+    upper = iban.upper()
+    return upper if upper.isalnum() and upper.isascii() else _NON_ALNUM.sub("", upper)
 
 
 def _rf_body(reference: str) -> str:
@@ -568,6 +569,7 @@ class Matcher:
         keys = set()
         count = len(tokens)
         numbers = self._numbers
+        by_number, by_compact = self.by_number, self.by_compact
         # Leading zeros go token by token: the loose key of a run is the join of its tokens'.
         loose = [_LEADING_ZEROS.sub("", t) if "0" in t else t for t in tokens]
         digits = [not t.isalpha() for t in tokens]
@@ -584,12 +586,14 @@ class Matcher:
                 if len(key) < MIN_KEY or key.isalpha():
                     continue
                 keys.add(key)
-                hits = numbers(key)
+                # Most keys name no invoice: two look-ups, not a call that builds a list.
+                hits = numbers(key) if key in by_number or key in by_compact else []
                 if end - start > 1 or not hits:
                     compact = "".join(tokens[start:end])
                     if compact != key:
                         keys.add(compact)
-                        hits = hits + numbers(compact)
+                        if compact in by_number or compact in by_compact:
+                            hits = hits + numbers(compact)
                 weak = key.isdigit() and len(key) < 5
                 for index in hits:
                     refs.add(index, REF_SHORT_NUMBER if weak else strength, reason)

@@ -192,7 +192,8 @@ class _Reader:
         }
         details = flat.get("NtryDtls/TxDtls", [])
         flats = [_flatten(tx, DETAIL_TRIE) for tx in details]
-        amounts = [_detail_amount(tx) for tx in flats]
+        # A detail's own amount matters only when the entry is a batch of several.
+        amounts = [_detail_amount(tx) for tx in flats] if len(details) > 1 else []
         if len(details) > 1 and all(a is not None for a in amounts):
             for index, (tx, tx_flat, amt_el) in enumerate(
                 zip(details, flats, amounts, strict=True)
