@@ -14,6 +14,8 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, reverse
 
+from relance.banking import urls as bank_urls
+from relance.banking.models import BankLine, StatementImport, StatementUpload
 from relance.dunning import urls_operations as dunning_operations
 from relance.dunning import urls_policies as dunning_policies
 from relance.dunning.models import Message, Pause, Policy
@@ -22,8 +24,6 @@ from relance.imports import urls as import_urls
 from relance.invoicing.models import PaymentTermsTemplate, RecurringInvoice
 from relance.ledger import settlement
 from relance.ledger.models import Activity, Attachment, Contact, Invoice, Payment
-from relance.banking import urls as bank_urls
-from relance.banking.models import BankLine, StatementImport, StatementUpload
 from relance.plans import offers as plan_offers
 from relance.plans import service as plan_service
 from relance.plans import urls as plan_urls

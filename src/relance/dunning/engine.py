@@ -538,8 +538,8 @@ class _Recorder:
                 status = MessageStatus.QUEUED
             new.append(
                 (
-                    self.organisation.pk, client_id, channel, self.as_of, tone, template, str(status),
-                    self.opening(self.zones[client_id]),
+                    self.organisation.pk, client_id, channel, self.as_of, tone, template,
+                    str(status), self.opening(self.zones[client_id]),
                 )
             )  # fmt: skip
         bulk.insert(Message, MESSAGE_COLUMNS, new)
