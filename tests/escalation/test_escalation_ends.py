@@ -206,7 +206,8 @@ def test_the_court_dossier(debtor, overdue, pdf_text):
     text = " ".join(pdf_text(documents.dossier_pdf(debtor, overdue, AS_OF)).split())
     for block in (
         "Court claim dossier",
-        "commercial court (tribunal de commerce) of 69002 Lyon",
+        "commercial court (tribunal de commerce) with jurisdiction over the debtor's domicile: "
+        "69002 Lyon",
         "Simplified procedure for small claims",
         "one month",
         "borne by the creditor",

@@ -58,6 +58,9 @@ th, td { padding: 1.2mm 1.5mm; border-bottom: 0.3pt solid #999; text-align: left
 th.num, td.num { text-align: right; white-space: nowrap; }
 tfoot td, tfoot th { font-weight: bold; border-bottom: none; }
 .box { border: 0.5pt solid #777; padding: 2mm 3mm; margin: 3mm 0; }
+p { margin: 0 0 2.5mm; }
+/* The signature never stands alone on a last page. */
+.closing { break-inside: avoid; }
 """
 
 MANAGEMENT = ContactRole.MANAGEMENT
@@ -275,10 +278,14 @@ def court(client: Client) -> str:
     commercial court for a company, judicial court otherwise."""
     place = " ".join(p for p in (client.postcode, client.city) if p)
     if client.is_company:
-        return _("President of the commercial court (tribunal de commerce) of %(place)s") % {
-            "place": place
-        }
-    return _("Judicial court (tribunal judiciaire) of %(place)s") % {"place": place}
+        return _(
+            "President of the commercial court (tribunal de commerce) with jurisdiction over "
+            "the debtor's domicile: %(place)s"
+        ) % {"place": place}
+    return _(
+        "Judicial court (tribunal judiciaire) with jurisdiction over the debtor's domicile: "
+        "%(place)s"
+    ) % {"place": place}
 
 
 def dossier_context(client: Client, invoices: list[Invoice], as_of: date) -> dict[str, Any]:
