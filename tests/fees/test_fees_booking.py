@@ -45,7 +45,12 @@ def test_fees_wait_48_hours_after_the_notice(org, late):
     assert (interest.kind, interest.amount, interest.rate) == ("interest", D("43.23"), D("13.15"))
     assert (interest.period_start, interest.period_end) == (date(2025, 3, 4), date(2025, 3, 13))
     assert "L441-10" in interest.source and "D441-5" in indemnity.source
-    assert Activity.objects.filter(invoice=late, text__startswith="Late fees booked").count() == 1
+    assert (
+        Activity.objects.filter(
+            invoice=late, text__startswith="Pénalités de retard comptabilisées"
+        ).count()
+        == 1
+    )
     # The invoice itself is untouched: a fee is its own document.
     late.refresh_from_db()
     assert (late.total_gross, late.balance) == (D("12000.00"), D("12000.00"))

@@ -106,7 +106,9 @@ def test_a_payment_larger_than_the_balance_keeps_the_excess_as_credit_and_flags_
     assert payment.amount == Decimal("1250.00") and payment.unallocated == Decimal("50.00")
     assert reload(older)[0].status == "paid"
     note = Activity.objects.filter(client=older.client, kind="note").first()
-    assert note is not None and "kept as client credit" in note.text
+    assert (
+        note is not None and "conservé en crédit client" in note.text
+    )  # the organisation's French
     assert "50,00" in WebhookEvent.objects.get().detail  # in the organisation's language
 
 
@@ -138,7 +140,7 @@ def test_a_currency_mismatch_records_nothing_answers_200_and_is_visible(
     assert not Payment.objects.filter(organisation=org).exists()
     assert reload(older)[0].balance == Decimal("1200.00")
     note = Activity.objects.get(client=older.client, kind="note")
-    assert "EUR" in note.text and "nothing was recorded" in note.text
+    assert "EUR" in note.text and "rien n'a été enregistré" in note.text
 
 
 def test_sepa_debit_pending_then_succeeded(post_event, two_invoices, org):
@@ -163,7 +165,7 @@ def test_a_failed_sepa_debit_leaves_a_note_and_records_nothing(post_event, two_i
     answer = post_event(event("checkout.session.async_payment_failed", failed))
     assert answer.json()["outcome"] == EventOutcome.NOTED
     assert not Payment.objects.exists()
-    assert "failed" in Activity.objects.get(client=older.client, kind="note").text
+    assert "a échoué" in Activity.objects.get(client=older.client, kind="note").text
 
 
 def test_a_partial_refund_and_a_dispute_are_put_before_a_person(post_event, two_invoices):
