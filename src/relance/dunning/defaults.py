@@ -5,7 +5,8 @@ date; a friendly email and SMS the day after; a call at +4; a firm email at +8
 announcing the late fee 48 hours ahead; then twice a week, alternating email
 and call. "Good client (gentle)" waits for the client's usual cycle and asks
 less often. "Individual (B2C)" never mentions B2B fees and ends with a letter a
-person approves. Formal steps (formal notice, agency…) come with escalation.
+person approves. Standard B2B ends with a formal notice prepared at +45 and a
+collection-agency hand-off proposed at +75, each taken up (or not) by a person.
 """
 
 from __future__ import annotations
@@ -48,6 +49,26 @@ STANDARD_B2B = (
     ),
     S(11, ("email",), "firm", "firm", every=7, times=6, name=gettext_noop("Firm reminder")),
     S(14, ("call",), "firm", "firm", "call", every=7, times=6, name=gettext_noop("Follow-up call")),
+    # The last amicable reminder announces the formal notice, which is prepared for a
+    # person to approve (escalation.steps); the email itself waits for the same person.
+    S(
+        45,
+        ("email",),
+        "formal",
+        "formal",
+        "formal_notice",
+        approval=True,
+        name=gettext_noop("Last reminder, formal notice prepared"),
+    ),
+    # End of the ladder: a call, and a collection-agency hand-off proposed to a person.
+    S(
+        75,
+        ("call",),
+        "formal",
+        "formal",
+        "handoff",
+        name=gettext_noop("Last call, hand-off proposed"),
+    ),
 )
 
 GENTLE = (
@@ -78,7 +99,8 @@ BUILTIN = {
         gettext_noop("Standard B2B"),
         gettext_noop(
             "Courtesy reminder before the due date, then email, SMS and calls about twice a "
-            "week; the late fee is announced 48 hours ahead."
+            "week; the late fee is announced 48 hours ahead; a formal notice is prepared at "
+            "45 days and a collection agency proposed at 75, each for a person to approve."
         ),
         STANDARD_B2B,
     ),
