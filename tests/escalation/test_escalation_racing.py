@@ -42,4 +42,4 @@ def test_four_people_stopping_work_at_once_make_one_hold(debtor, overdue):
     results, errors = race(jobs)
     assert errors == []
     assert len(set(results)) == 1
-    assert Activity.objects.filter(text__startswith="Work stopped").count() == 1
+    assert Activity.objects.filter(text__startswith="Travaux suspendus").count() == 1

@@ -33,4 +33,6 @@ def test_four_runs_booking_the_same_notice_at_once_book_it_once(org, debtor, mak
     assert errors == []
     assert sorted(r.booked for r in results) == [0, 0, 0, 2]
     assert sorted(LateFee.objects.values_list("kind", flat=True)) == ["indemnity", "interest"]
-    assert Activity.objects.filter(text__startswith="Late fees booked").count() == 1
+    assert (
+        Activity.objects.filter(text__startswith="Pénalités de retard comptabilisées").count() == 1
+    )
