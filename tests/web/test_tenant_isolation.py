@@ -19,11 +19,15 @@ from relance.banking.models import BankLine, StatementImport, StatementUpload
 from relance.dunning import urls_operations as dunning_operations
 from relance.dunning import urls_policies as dunning_policies
 from relance.dunning.models import Message, Pause, Policy
+from relance.escalation import urls as escalation_urls
+from relance.escalation.models import Escalation, FormalNotice, Task
+from relance.fees import urls as fee_urls
+from relance.fees.models import LateFee
 from relance.imports import batches
 from relance.imports import urls as import_urls
 from relance.invoicing.models import PaymentTermsTemplate, RecurringInvoice
 from relance.ledger import settlement
-from relance.ledger.models import Activity, Attachment, Contact, Invoice, Payment
+from relance.ledger.models import Activity, Attachment, Client, Contact, Invoice, Payment
 from relance.plans import offers as plan_offers
 from relance.plans import service as plan_service
 from relance.plans import urls as plan_urls
@@ -62,6 +66,15 @@ PK_KIND = {
     "plan_detail": "plan", "plan_pdf": "plan", "plan_agree": "plan", "plan_cancel": "plan",
     "plan_send": "plan", "offer_withdraw": "offer",
     "plan_create": "client", "plan_preview": "client", "offer_create": "client",
+    "escalation_hold": "client", "escalation_resume": "client", "escalation_notice": "client",
+    "escalation_handoff": "client", "escalation_court": "client",
+    "escalation_write_off": "client", "escalation_insolvent": "client",
+    "escalation_case_file": "client", "escalation_dossier": "client",
+    "notice_approve": "notice", "notice_sent": "notice", "notice_receipt": "notice",
+    "notice_cancel": "notice", "notice_pdf": "notice", "notice_receipt_file": "notice",
+    "escalation_close": "case", "escalation_decline": "case", "escalation_write_off_csv": "write_off",
+    "escalation_task_done": "task",
+    "fees_invoice": "invoice", "fees_client": "client", "late_fee_waive": "fee",
 }  # fmt: skip
 
 
@@ -73,6 +86,8 @@ def pk_patterns() -> list[URLPattern]:
         *dunning_operations.urlpatterns,
         *bank_urls.urlpatterns,
         *plan_urls.urlpatterns,
+        *escalation_urls.urlpatterns,
+        *fee_urls.urlpatterns,
     ]
     return [
         p for p in patterns if "<int:pk>" in str(p.pattern) or "<int:client_pk>" in str(p.pattern)
@@ -140,7 +155,34 @@ def alices_things(alice, client_acme, make_invoice):
         client_acme, [invoice], kind="percent", value=Decimal("5"),
         expires_on=date(2026, 3, 10), as_of=date(2026, 3, 1),
     )  # fmt: skip
+    notice = FormalNotice.objects.create(
+        organisation=org, client=client_acme, prepared_on=date(2026, 3, 1), status="approval"
+    )
+    notice.invoices.add(invoice)
+    notice.receipt.save("receipt.pdf", ContentFile(b"%PDF-1.4 receipt"), save=True)
+    case = Escalation.objects.create(
+        organisation=org, client=client_acme, kind="collection", status="proposed",
+        currency="EUR", opened_on=date(2026, 3, 1),
+    )  # fmt: skip
+    write_off = Escalation.objects.create(
+        organisation=org, client=client_acme, kind="write_off", status="closed",
+        currency="EUR", opened_on=date(2026, 3, 1), closed_on=date(2026, 3, 1),
+        amount=Decimal("60.00"), reason="Too small to chase",
+    )  # fmt: skip
+    task = Task.objects.create(
+        organisation=org, client=client_acme, escalation=case, kind="declare_claim",
+        text="Declare the claim", due_on=date(2026, 5, 1),
+    )  # fmt: skip
+    fee = LateFee.objects.create(
+        organisation=org, client=client_acme, invoice=invoice, kind="indemnity",
+        amount=Decimal("40.00"), currency="EUR", booked_on=date(2026, 3, 1), source="D441-5",
+    )  # fmt: skip
     return {
+        "notice": notice,
+        "case": case,
+        "write_off": write_off,
+        "task": task,
+        "fee": fee,
         "bank_line": bank_line,
         "statement": statement,
         "upload": upload,
@@ -185,6 +227,11 @@ def _snapshot():
         StatementUpload.objects.count(),
         list(PaymentPlan.objects.order_by("pk").values_list("status", "agreed_on")),
         list(SettlementOffer.objects.order_by("pk").values_list("status", "sent_at")),
+        list(FormalNotice.objects.order_by("pk").values_list("status", "sent_on", "receipt")),
+        list(Escalation.objects.order_by("pk").values_list("status", "kind", "closed_on")),
+        list(Task.objects.order_by("pk").values_list("done_on", flat=True)),
+        list(LateFee.objects.order_by("pk").values_list("waived_on", flat=True)),
+        list(Client.objects.order_by("pk").values_list("status", flat=True)),
     )
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from relance.ledger.models import Client, Invoice
 from relance.organisations.models import Role
@@ -81,10 +80,11 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     return render(request, "fees/settings.html", context)
 
 
-@require_POST
 @writer_view
 def waive(request: HttpRequest, pk: int) -> HttpResponse:
-    fee = get_scoped_or_404(request, LateFee, pk=pk)
+    fee = get_scoped_or_404(request, LateFee, pk=pk)  # first: another tenant's id is a 404
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     form = WaiveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Say why the fee is waived."))
