@@ -72,8 +72,8 @@ PK_KIND = {
     "escalation_case_file": "client", "escalation_dossier": "client",
     "notice_approve": "notice", "notice_sent": "notice", "notice_receipt": "notice",
     "notice_cancel": "notice", "notice_pdf": "notice", "notice_receipt_file": "notice",
-    "escalation_close": "case", "escalation_decline": "case", "escalation_write_off_csv": "write_off",
-    "escalation_task_done": "task",
+    "escalation_close": "case", "escalation_decline": "case",
+    "escalation_write_off_csv": "write_off", "escalation_task_done": "task",
     "fees_invoice": "invoice", "fees_client": "client", "late_fee_waive": "fee",
 }  # fmt: skip
 
