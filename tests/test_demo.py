@@ -18,9 +18,24 @@ from django.db.models import F, Q
 from django.test import override_settings
 from stdnum.eu import vat as eu_vat
 
-from relance import demo
+from relance import demo, demo_escalation
 from relance.banking.models import BankLine, BankLineStatus, StatementImport
-from relance.dunning.models import Pause, PauseKind
+from relance.dunning.models import Pause, PauseKind, Reminder
+from relance.escalation import ends, notices
+from relance.escalation.models import (
+    CourtProcedure,
+    Escalation,
+    EscalationKind,
+    EscalationStatus,
+    FormalNotice,
+    InsolvencyProcedure,
+    NoticeStatus,
+    StepDone,
+    Task,
+    TaskKind,
+)
+from relance.fees import booking
+from relance.fees.models import FeeKind, LateFee
 from relance.ledger import balances, settlement
 from relance.ledger.models import (
     Activity,
@@ -41,6 +56,7 @@ from relance.organisations.models import Membership, Organisation
 from relance.plans import service as plans
 from relance.plans.models import OfferStatus, PaymentPlan, PlanStatus, SettlementOffer
 from relance.rules import aging
+from relance.rules import escalation as escalation_rules
 from relance.rules.money import ZERO
 from relance.rules.totals import compute_totals
 
@@ -54,11 +70,18 @@ def load(**options) -> str:
 
 
 @pytest.fixture(scope="module")
-def loaded(django_db_setup, django_db_blocker):
+def demo_media(tmp_path_factory):
+    """The module demo's files (the formal notice's letter and receipt)."""
+    return tmp_path_factory.mktemp("demo-media")
+
+
+@pytest.fixture(scope="module")
+def loaded(django_db_setup, django_db_blocker, demo_media):
     """The demo, loaded once for the read-only checks of this module."""
     # The hasher of tests/conftest.py, so that the demo users' passwords check.
     fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    with django_db_blocker.unblock(), fast:
+    media = override_settings(MEDIA_ROOT=demo_media)
+    with django_db_blocker.unblock(), fast, media:
         started = time.perf_counter()
         load(as_of=AS_OF)
         print(f"demo loaded in {time.perf_counter() - started:.1f} s")
@@ -222,10 +245,12 @@ def test_it_tells_the_stories_of_the_dashboard(demo_org):
     clients = Client.objects.filter(organisation=demo_org)
     assert 55 <= clients.count() <= 65
     assert 8 <= clients.filter(kind="individual").count() <= 12
-    assert {s: clients.filter(status=s).count() for s in ("on_hold", "insolvent", "closed")} == {
+    statuses = ("on_hold", "insolvent", "closed", "in_collection")
+    assert {s: clients.filter(status=s).count() for s in statuses} == {
         "on_hold": 2,
         "insolvent": 1,
         "closed": 1,
+        "in_collection": 2,
     }
     assert set(clients.values_list("country", flat=True)) >= {"FR", "BE", "DE", "GB"}
     assert clients.filter(cycle_months__isnull=False).count() >= 2
@@ -251,7 +276,14 @@ def test_the_timeline_has_the_entries_of_the_services_and_of_people(demo_org):
     assert expected <= kinds
     issued = invoices(demo_org).exclude(status=InvoiceStatus.DRAFT).count()
     assert entries.filter(kind="issued", invoice__kind=InvoiceKind.INVOICE).count() == issued
-    assert entries.filter(author__username="demo").count() == entries.count()
+    # Without a person: only what the daily run did (escalation steps, booked fees).
+    unattended = entries.filter(author__isnull=True)
+    assert entries.filter(author__username="demo").count() + unattended.count() == entries.count()
+    run = set(
+        StepDone.objects.filter(organisation=demo_org).values_list("reminder__client", flat=True)
+    )
+    run |= set(LateFee.objects.filter(organisation=demo_org).values_list("client", flat=True))
+    assert unattended.exists() and set(unattended.values_list("client", flat=True)) <= run
     latest = entries.order_by("-at").first().at
     assert latest < datetime(2026, 3, 15, tzinfo=demo.TZ)
 
@@ -327,6 +359,14 @@ def digest(org: Organisation) -> str:
         (SettlementOffer, "organisation", ["client__reference", "status", "offered_on",
                                            "expires_on", "balance", "discount"]),
         (Refund, "organisation", ["client__reference", "date", "amount", "reference"]),
+        (Escalation, "organisation", ["client__reference", "kind", "status", "reason",
+                                      "amount", "opened_on", "closed_on", "procedure", "agency",
+                                      "judgment_on", "published_on", "invoices__number"]),
+        (FormalNotice, "organisation", ["client__reference", "status", "prepared_on",
+                                        "sent_on", "receipt_name", "invoices__number"]),
+        (Task, "organisation", ["client__reference", "kind", "text", "due_on", "done_on"]),
+        (LateFee, "organisation", ["invoice__number", "kind", "amount", "booked_on",
+                                   "period_start", "period_end", "rate", "source"]),
     ]  # fmt: skip
     hasher = hashlib.sha256()
     for model, path, fields in queries:
@@ -501,3 +541,125 @@ def test_a_client_has_credit_and_a_double_transfer_was_refunded(demo_org):
     assert settlement.credit_of(refund.client, "EUR") == 0
     lefort = Client.objects.get(organisation=demo_org, name="Cabinet Lefort Avocats")
     assert settlement.credit_of(lefort, "EUR") == Decimal("300.00")
+
+
+# --- The end of the ladder: work stops, formal notices, agency, court, insolvency ---------
+
+OPENED_BEFORE = datetime(2026, 3, 15, tzinfo=demo.TZ)
+
+
+def cases(demo_org, kind, status=EscalationStatus.OPEN):
+    return Escalation.objects.filter(organisation=demo_org, kind=kind, status=status)
+
+
+def test_two_clients_are_on_hold_with_their_reason_since_their_story_day(demo_org):
+    holds = cases(demo_org, EscalationKind.WORK_STOP).select_related("client")
+    assert sorted(h.client.name for h in holds) == [
+        "Menuiserie Chaput SARL",
+        "Transports Rhodaniens SAS",
+    ]
+    for hold in holds:
+        assert hold.client.status == "on_hold"
+        assert hold.reason and hold.opened_on < AS_OF and hold.created_at < OPENED_BEFORE
+        assert hold.amount > 0 and hold.invoices.exists()
+        stopped = Activity.objects.get(
+            client=hold.client, kind="status", text__contains=hold.reason
+        )
+        assert stopped.at.astimezone(demo.TZ).date() == hold.opened_on
+        assert stopped.text.startswith("Travaux suspendus")  # the organisation's French
+
+
+def test_a_formal_notice_was_sent_with_its_receipt_and_others_await_approval(
+    demo_org, demo_media, settings
+):
+    settings.MEDIA_ROOT = demo_media
+    sent = FormalNotice.objects.get(organisation=demo_org, status=NoticeStatus.SENT)
+    assert sent.prepared_on <= sent.sent_on < AS_OF
+    assert sent.approved_by.username == "demo" and sent.approved_at < OPENED_BEFORE
+    assert sent.pdf.read(5) == b"%PDF-" and sent.receipt.read(5) == b"%PDF-"
+    assert sent.receipt_name.endswith(".pdf")
+    for invoice in sent.invoices.all():
+        assert notices.notice_date(invoice) == sent.sent_on
+    waiting = FormalNotice.objects.filter(
+        organisation=demo_org, status=NoticeStatus.AWAITING_APPROVAL
+    )
+    assert waiting.exists()
+    assert all(n.prepared_on < AS_OF and not n.pdf for n in waiting)
+
+
+def test_the_unanswered_notice_went_to_court_and_another_client_to_an_agency(demo_org):
+    sent = FormalNotice.objects.get(organisation=demo_org, status=NoticeStatus.SENT)
+    court = cases(demo_org, EscalationKind.COURT).get()
+    assert court.client_id == sent.client_id
+    assert court.procedure == CourtProcedure.ORDER_FOR_PAYMENT
+    assert court.opened_on > sent.sent_on + timedelta(days=sent.deadline_days)
+    agency = cases(demo_org, EscalationKind.COLLECTION).get()
+    assert agency.agency == demo_escalation.AGENCY and agency.client_id != court.client_id
+    for case in (court, agency):
+        assert case.client.status == "in_collection" and case.amount >= 1000
+        assert case.opened_on < AS_OF and case.created_at < OPENED_BEFORE
+        # The ladder leaves them alone: nothing was chased while the case is open.
+        assert not Reminder.objects.filter(client=case.client, fired_on__gte=case.opened_on)
+
+
+def test_small_debts_were_written_off_and_the_ladder_proposals_wait_or_were_declined(demo_org):
+    written = cases(demo_org, EscalationKind.WRITE_OFF, EscalationStatus.CLOSED)
+    assert written.count() == 2
+    for case in written:
+        assert case.reason and case.client.kind == "individual"
+        assert {i.status for i in case.invoices.all()} == {InvoiceStatus.WRITTEN_OFF}
+        assert case.amount <= 1000  # the owner's default limit
+    proposals = Escalation.objects.filter(organisation=demo_org, reminder__isnull=False)
+    assert proposals.filter(status=EscalationStatus.PROPOSED).exists()
+    declined = proposals.get(status=EscalationStatus.DECLINED)
+    assert declined.client.name == "Verdier Traiteur SAS" and declined.closed_on < AS_OF
+
+
+def test_the_insolvent_client_has_its_claim_to_declare_by_the_legal_deadline(demo_org):
+    case = cases(demo_org, EscalationKind.INSOLVENCY).get()
+    assert case.client.name == "Brasserie des Canuts SARL" and case.client.status == "insolvent"
+    assert case.procedure == InsolvencyProcedure.RECOVERY
+    assert case.judgment_on < case.published_on < AS_OF
+    task = Task.objects.get(escalation=case)
+    assert task.kind == TaskKind.DECLARE_CLAIM and task.done_on is None
+    assert task.due_on == escalation_rules.claim_deadline("FR", case.published_on) > AS_OF
+    assert not task.is_late(AS_OF) and task.legal_basis
+
+
+def test_an_old_consumer_invoice_is_near_its_limitation_date(demo_org):
+    alerts = ends.limitation_alerts(demo_org, AS_OF)
+    assert [(a["invoice"].client.kind, a["state"]) for a in alerts] == [("individual", "soon")]
+    ends_on = alerts[0]["limitation"].ends_on
+    assert AS_OF < ends_on <= AS_OF + timedelta(days=escalation_rules.ALERT_DAYS)
+
+
+def test_the_late_fees_of_expired_notices_were_booked(demo_org):
+    """The demo's date is in 2026-H1, which the shipped rate table covers."""
+    fees = LateFee.objects.filter(organisation=demo_org).select_related("reminder")
+    assert fees.filter(kind=FeeKind.INTEREST).exists()
+    assert fees.filter(kind=FeeKind.INDEMNITY).exists()
+    for fee in fees:
+        assert fee.reminder.kind == "late_fee_notice"
+        assert fee.booked_on == booking.effective_day(fee.reminder) < AS_OF
+        assert fee.amount > 0 and fee.source
+    # Nothing left that the last daily run (Friday: as-of is a Sunday) would book.
+    assert booking.book_due(demo_org, date(2026, 3, 13)).booked == 0
+
+
+def test_the_ladder_steps_fired_in_the_replayed_weeks_were_acted_on(demo_org):
+    from relance.escalation import steps
+
+    assert not steps.pending(demo_org, AS_OF - timedelta(days=1))
+    assert StepDone.objects.filter(organisation=demo_org).exists()
+
+
+def test_the_receipt_is_a_pdf_a_reader_opens():
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    data = demo_escalation.pdf(["Lettre recommandee (AR)", "Distribue le 04/02/2026"])
+    pages = PdfReader(BytesIO(data)).pages
+    assert len(pages) == 1
+    text = pages[0].extract_text()
+    assert "Lettre recommandee (AR)" in text and "Distribue le 04/02/2026" in text

@@ -34,8 +34,10 @@ from stdnum import luhn
 from stdnum.fr import siren as fr_siren
 from stdnum.iso7064 import mod_11_10
 
-from relance import demo_payments, formats
+from relance import demo_escalation, demo_payments, formats
 from relance.banking.models import BankLine, StatementImport
+from relance.escalation.models import Escalation, FormalNotice, Task
+from relance.fees.models import LateFee
 from relance.invoicing.models import PaymentTermsTemplate, RecurringInvoice
 from relance.ledger.models import (
     Activity,
@@ -182,7 +184,6 @@ NOTES = {
         "Jugement d'ouverture d'une procédure de redressement judiciaire (tribunal de commerce "
         "de Lyon) du {day}. Relances arrêtées."
     ),
-    "claim": "Créance de {owed} déclarée au mandataire judiciaire (Me Perret), en recommandé.",
     "asap": "Le gérant reconnaît le retard, promet un règlement « dès que possible ».",
     "work_stop": "Travaux suspendus jusqu'au règlement des factures échues (courrier envoyé).",
     "end_of_month": "Promesse de règlement de toutes les factures échues à la fin du mois.",
@@ -479,13 +480,11 @@ def story_clients(reg: Register) -> list[ClientPlan]:
         plan("Verdier Traiteur SAS", "trouble", 2.5, stops_paying=ago(125), story="trouble",
              retainer=Decimal(900), hosting=Decimal(120), tags=(*retainer, "Grand compte")),
         plan("Brasserie des Canuts SARL", "insolvent", 2.0, until=ago(200),
-             stops_paying=ago(300), story="insolvent",
-             client={"status": ClientStatus.INSOLVENT}),
+             stops_paying=ago(300), story="insolvent"),
         plan("Menuiserie Chaput SARL", "late", 1.0, until=ago(80), stops_paying=ago(170),
-             retainer=Decimal(450), hosting=Decimal(59), story="hold_1", tags=retainer,
-             client={"status": ClientStatus.ON_HOLD}),
+             retainer=Decimal(450), hosting=Decimal(59), story="hold_1", tags=retainer),
         plan("Transports Rhodaniens SAS", "late", 3.0, until=ago(45), stops_paying=ago(110),
-             story="hold_2", terms="45eom", client={"status": ClientStatus.ON_HOLD}),
+             story="hold_2", terms="45eom"),
         plan("Librairie du Vieux Lyon", "reliable", 1.0, until=ago(400), story="closed",
              client={"status": ClientStatus.CLOSED}),
         plan("Hartley & Finch Ltd", "slow", 1.5, currency="GBP", vat=ZERO, tags=("Export",),
@@ -821,6 +820,12 @@ def story_documents(reg: Register) -> None:
         )
         doc.write_off = (workday(doc.invoice.due_date + timedelta(days=240)), NOTES["write_off"])
         reg.stories[key] = doc
+    # A consumer's invoice from the first weeks, never paid: two years from its due date
+    # it is time-barred (C. consom. L218-2), so it shows in the limitation alerts.
+    plan = reg.story("write_off_1")
+    reg.stories["limitation"] = new_doc(
+        reg, plan, ago(reg, HISTORY_DAYS - 18), [_line(rng, B2C_WORK[2], plan.vat)]
+    )
 
 
 def plain_invoice(reg: Register, plan: ClientPlan, issue: date) -> Doc:
@@ -908,6 +913,7 @@ def story_payments(reg: Register) -> None:
     overpaid.events = [
         Event(workday(overpaid.invoice.due_date), overpaid.invoice.total_gross, None, PAID_TWICE)
     ]
+    reg.stories["limitation"].events = []
     trouble_promise(reg)
     open_partials(reg)
 
@@ -980,9 +986,6 @@ def settle_doc(reg: Register, doc: Doc) -> None:
     invoice.amount_paid, invoice.amount_credited = paid, credited
     invoice.balance = max(ZERO, gross - paid - credited)
     invoice.status = settlement_status(gross, paid, credited)
-    if doc.write_off and doc.write_off[0] <= reg.last and invoice.status in OPEN_STATUSES:
-        invoice.status = InvoiceStatus.WRITTEN_OFF
-        invoice.written_off_reason = doc.write_off[1]
     doc.installments = [
         Installment(
             position=i + 1,  # as issuing.set_installments numbers them
@@ -1132,9 +1135,6 @@ def document_activities(reg: Register, doc: Doc) -> Iterator[Activity]:
                 "amount": formats.money(invoice.total_gross, invoice.currency),
             },
         )
-    if invoice.status == InvoiceStatus.WRITTEN_OFF:
-        yield Activity(**base, kind=ActivityKind.WRITTEN_OFF, at=at(doc.write_off[0], 17),
-                       author=author, text=invoice.written_off_reason)  # fmt: skip
 
 
 def payment_activities(reg: Register, payment: Payment, shares: list) -> Iterator[Activity]:
@@ -1199,8 +1199,8 @@ def story_notes(reg: Register) -> None:
     talk = workday(first_call + timedelta(days=6))
     promised = promised_day(reg)
     next_15 = (promised.replace(day=1) + timedelta(days=32)).replace(day=15)
-    opened = workday(insolvent.until + timedelta(days=3))
-    owed = sum((d.invoice.balance for d in reg.docs if d.plan is insolvent), ZERO)
+    # The judgment and the work stops are recorded by the escalation services.
+    judged, published = demo_escalation.judgment_day(reg), demo_escalation.published_day(reg)
     hold_1, hold_2, closed = reg.story("hold_1"), reg.story("hold_2"), reg.story("closed")
     for plan, when, outcome, key in (
         (trouble, at(first_call, 10), o.NO_ANSWER, "no_answer"),
@@ -1208,17 +1208,13 @@ def story_notes(reg: Register) -> None:
         (trouble, at(talk, 11, 40), "", "delay"),
         (trouble, at(promised - timedelta(days=9), 16), o.PROMISE, "promise"),
         (trouble, at(reg.last - timedelta(days=1), 14), o.PROMISE, "promise_again"),
-        (insolvent, at(opened, 14), "", "insolvency"),
-        (insolvent, at(workday(opened + timedelta(days=25)), 11), "", "claim"),
+        (insolvent, at(published, 14), "", "insolvency"),
         (hold_1, at(workday(hold_1.until - timedelta(days=10)), 15), o.REACHED, "asap"),
-        (hold_1, at(workday(hold_1.until), 9, 15), "", "work_stop"),
         (hold_2, at(workday(hold_2.until - timedelta(days=15)), 10), o.PROMISE, "end_of_month"),
-        (hold_2, at(workday(hold_2.until), 16), "", "broken"),
         (closed, at(workday(closed.until + timedelta(days=30)), 12), "", "closed"),
     ):
         text = NOTES[key].format(
-            day=f"{opened:%d/%m/%Y}",
-            owed=euros(owed),
+            day=f"{judged:%d/%m/%Y}",
             next=f"{next_15.day} {MONTHS[next_15.month - 1]}",
         )
         reg.note(plan, when, text, outcome=outcome)
@@ -1291,16 +1287,24 @@ def build_organisation(
     save_timeline(reg, payments)
     save_sequences(reg, counters)
     demo_payments.record(reg, held)
+    demo_escalation.before_history(reg)
     if reminders:
         from relance.dunning import demo as reminder_history
 
         reminder_history.populate(organisation, as_of)
+        demo_escalation.after_history(reg, as_of - timedelta(days=reminder_history.HISTORY_DAYS))
     return organisation
 
 
 def delete_organisation(organisation: Organisation) -> None:
     """Delete one organisation and all its data, children first (invoices are PROTECTed)."""
     org = organisation
+    for notice in FormalNotice.objects.filter(organisation=org):
+        for stored in (notice.pdf, notice.receipt):
+            if stored:
+                stored.delete(save=False)
+    for model in (LateFee, Task, FormalNotice, Escalation):  # a late fee PROTECTs its invoice
+        model.objects.filter(organisation=org).delete()
     for model in (StatementImport, PaymentPlan, SettlementOffer, Activity, Refund):
         unguarded(model).filter(organisation=org).delete()
     # Without the signals: their receivers would move the plans of clients deleted here,
