@@ -241,8 +241,10 @@ class DunningSettings(models.Model):
 
     @classmethod
     def for_org(cls, organisation: Any) -> DunningSettings:
-        found, _ = cls.objects.get_or_create(organisation=organisation)
-        return found
+        # Reading never writes: two requests at once (a page and its htmx parts) would
+        # race to create the row. A form saves the defaults the first time it is sent.
+        found = cls.objects.filter(organisation=organisation).first()
+        return found or cls(organisation=organisation)
 
 
 class Chase(models.Model):

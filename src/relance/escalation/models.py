@@ -80,15 +80,15 @@ class EscalationSettings(models.Model):
 
     @classmethod
     def for_org(cls, organisation: Any) -> EscalationSettings:
-        found, _ = cls.objects.get_or_create(organisation=organisation)
-        return found
+        # Reading never writes: two requests at once (a page and its htmx parts) would
+        # race to create the row. A form saves the defaults the first time it is sent.
+        found = cls.objects.filter(organisation=organisation).first()
+        return found or cls(organisation=organisation)
 
     @classmethod
     def read(cls, organisation: Any) -> EscalationSettings:
         """The settings without writing anything (pages only read): defaults if none."""
-        return cls.objects.filter(organisation=organisation).first() or cls(
-            organisation=organisation
-        )
+        return cls.for_org(organisation)
 
     def thresholds(self) -> rules.Thresholds:
         return rules.Thresholds(
