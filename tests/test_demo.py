@@ -590,16 +590,18 @@ def test_a_formal_notice_was_sent_with_its_receipt_and_others_await_approval(
 def test_the_unanswered_notice_went_to_court_and_another_client_to_an_agency(demo_org):
     sent = FormalNotice.objects.get(organisation=demo_org, status=NoticeStatus.SENT)
     court = cases(demo_org, EscalationKind.COURT).get()
-    assert court.client_id == sent.client_id
+    assert court.client_id == sent.client_id and court.client.name == "Imprimerie Gauthier SAS"
     assert court.procedure == CourtProcedure.ORDER_FOR_PAYMENT
     assert court.opened_on > sent.sent_on + timedelta(days=sent.deadline_days)
     agency = cases(demo_org, EscalationKind.COLLECTION).get()
-    assert agency.agency == demo_escalation.AGENCY and agency.client_id != court.client_id
+    assert agency.agency == demo_escalation.AGENCY and agency.client.name == "Garage Morel SARL"
     for case in (court, agency):
         assert case.client.status == "in_collection" and case.amount >= 1000
         assert case.opened_on < AS_OF and case.created_at < OPENED_BEFORE
-        # The ladder leaves them alone: nothing was chased while the case is open.
+        # The ladder leaves them alone: nothing was chased while the case is open,
+        # and they stopped ordering before.
         assert not Reminder.objects.filter(client=case.client, fired_on__gte=case.opened_on)
+        assert not invoices(demo_org).filter(client=case.client, issue_date__gte=case.opened_on)
 
 
 def test_small_debts_were_written_off_and_the_ladder_proposals_wait_or_were_declined(demo_org):

@@ -81,7 +81,7 @@ DEFAULT_SEED = 1789
 HISTORY_DAYS = 730
 TZ = zoneinfo.ZoneInfo("Europe/Paris")
 BATCH = 5000
-STORY_CLIENTS = 17  # the fixed cast below; other clients are drawn at random
+STORY_CLIENTS = 19  # the fixed cast below; other clients are drawn at random
 
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -485,6 +485,11 @@ def story_clients(reg: Register) -> list[ClientPlan]:
              retainer=Decimal(450), hosting=Decimal(59), story="hold_1", tags=retainer),
         plan("Transports Rhodaniens SAS", "late", 3.0, until=ago(45), stops_paying=ago(110),
              story="hold_2", terms="45eom"),
+        # Taken to court after a formal notice, handed to an agency (relance.demo_escalation).
+        plan("Imprimerie Gauthier SAS", "late", 1.5, until=ago(60), stops_paying=ago(160),
+             retainer=Decimal(600), hosting=Decimal(89), story="court", tags=retainer),
+        plan("Garage Morel SARL", "late", 2.0, until=ago(70), stops_paying=ago(150),
+             story="agency"),
         plan("Librairie du Vieux Lyon", "reliable", 1.0, until=ago(400), story="closed",
              client={"status": ClientStatus.CLOSED}),
         plan("Hartley & Finch Ltd", "slow", 1.5, currency="GBP", vat=ZERO, tags=("Export",),

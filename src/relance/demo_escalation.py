@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
-from django.db.models import Max, Min
+from django.db.models import Max
 from django.utils import translation
 
 from relance.demo_payments import dated as dated_timeline
@@ -46,23 +46,19 @@ from relance.escalation.models import (
     Task,
 )
 from relance.fees import booking
-from relance.ledger.fields import MoneySum, cents
-from relance.ledger.models import Client, ClientKind, ClientStatus, Invoice
+from relance.ledger.models import Client, ClientStatus
 from relance.rules.terms import is_business_day
 
 if TYPE_CHECKING:
-    from relance.demo import ClientPlan, Register
+    from relance.demo import Register
 
 AGENCY = "Recouvra Rhône-Alpes (cabinet de recouvrement)"
-AGENCY_MIN = 1000  # euros overdue: below this an agency is not worth it
 # Days before as-of. The formal notice, then the order for payment once its
 # deadline passed, and the agency hand-off: before the replayed weeks of reminders,
-# which then leave these clients alone.
+# which then leave these clients alone. Both clients stopped paying months before.
 NOTICE_AGO = 40
 COURT_AGO = 26
 AGENCY_AGO = 24
-NOTICE_LATE = 45  # days late before a formal notice (the standard ladder's step)
-AGENCY_LATE = 60  # days late before an agency takes a case
 JUDGMENT_AGO = 38  # the insolvency judgment: the claim is still to declare
 PUBLISHED_AFTER = 9  # days from judgment to its BODACC publication
 
@@ -103,11 +99,8 @@ def before_history(reg: Register) -> None:
 def _before_history(reg: Register) -> None:
     work_stops(reg)
     write_offs(reg)
-    used = {reg.story(k).client.pk for k in ("hold_1", "hold_2", "insolvent", "trouble")}
-    court = notice_then_court(reg, used)
-    if court is not None:
-        used.add(court.pk)
-    agency(reg, used)
+    notice_then_court(reg)
+    agency(reg)
     insolvency(reg)
 
 
@@ -138,55 +131,16 @@ def write_offs(reg: Register) -> None:
             )
 
 
-def _candidates(
-    reg: Register, day: date, used: set[int], late: int
-) -> list[tuple[Client, list[Invoice]]]:
-    """French companies of the random cast owing more than an agency's minimum, at
-    least ``late`` days late, on ``day``: most owed first (the same for the same
-    register)."""
-    plans = {p.client.pk: p for p in reg.plans if not p.story and _eligible(p)}
-    rows = (
-        Invoice.objects.filter(
-            organisation=reg.organisation, client__in=plans, client__status=ClientStatus.ACTIVE
-        )
-        .overdue(day)
-        .values("client")
-        .annotate(owed=MoneySum("balance"), oldest=Min("due_date"))
-        .order_by()
-    )
-    found = sorted(
-        (-cents(row["owed"]), plans[row["client"]].client.reference, row["client"])
-        for row in rows
-        if row["client"] not in used
-        and cents(row["owed"]) >= AGENCY_MIN
-        and (day - row["oldest"]).days >= late
-    )
-    return [
-        (client, ends.overdue(client, day))
-        for client in (plans[pk].client for _owed, _ref, pk in found)
-    ]
-
-
-def _eligible(plan: ClientPlan) -> bool:
-    client = plan.client
-    return (
-        client.kind == ClientKind.COMPANY
-        and client.country == "FR"
-        and plan.currency == "EUR"
-        and plan.behaviour == "late"
-    )
-
-
-def notice_then_court(reg: Register, used: set[int]) -> Client | None:
+def notice_then_court(reg: Register) -> None:
     """A formal notice sent by registered post (receipt attached) left unanswered,
     then an order for payment (injonction de payer)."""
     from relance.demo import ago, at, workday
 
+    client = reg.story("court").client
     prepared = ago(reg, NOTICE_AGO)
-    found = _candidates(reg, prepared, used, NOTICE_LATE)
-    if not found:
-        return None
-    client, overdue = found[0]
+    overdue = ends.overdue(client, prepared)
+    if not overdue:
+        return
     with dated(reg, at(prepared, 16, 10)):
         notice = notices.prepare(client, overdue, as_of=prepared, author=reg.author)
     approved = workday(prepared + timedelta(days=1))
@@ -204,21 +158,18 @@ def notice_then_court(reg: Register, used: set[int]) -> Client | None:
             client, procedure=CourtProcedure.ORDER_FOR_PAYMENT, as_of=day, author=reg.author
         )
     _note_now(reg, client, at(day, 10, 20), NOTES["court"])
-    return client
 
 
-def agency(reg: Register, used: set[int]) -> Client | None:
+def agency(reg: Register) -> None:
     from relance.demo import ago, at
 
+    client = reg.story("agency").client
     day = ago(reg, AGENCY_AGO)
-    found = _candidates(reg, day, used, AGENCY_LATE)
-    if not found:
-        return None
-    client, _overdue = found[0]
+    if not ends.overdue(client, day):
+        return
     with dated(reg, at(day, 14, 0)):
         ends.hand_off(client, agency=AGENCY, as_of=day, author=reg.author)
     _note_now(reg, client, at(day, 14, 10), NOTES["agency"])
-    return client
 
 
 def judgment_day(reg: Register) -> date:
