@@ -250,48 +250,55 @@ def notice_receipt_file(request: HttpRequest, pk: int) -> HttpResponse:
 # -- agency, court, write-off, insolvency ----------------------------------------------
 
 
-@writer_view
-def handoff(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _client(request, pk)
-    title = _("Hand %(client)s to a collection agency") % {"client": client}
-    help_text = _(
-        "The reminders stop for this client. Download the case file for the agency first."
-    )
+def _client_action(
+    request: HttpRequest,
+    client: Client,
+    form_class: Any,
+    title: str,
+    help_text: str,
+    act: Any,
+    done: str,
+) -> HttpResponse:
+    """A confirmed action on the client: the form page, then ``act(data, today)``."""
     if request.method != "POST":
-        return _action_page(request, client, HandOffForm(), title, help_text)
-    form = HandOffForm(request.POST)
+        return _action_page(request, client, form_class(), title, help_text)
+    form = form_class(request.POST)
     if not form.is_valid():
         return _action_page(request, client, form, title, help_text)
     today = request.organisation.today()
-    return _run(
+    return _run(request, client, lambda: act(form.cleaned_data, today), done) or _back(client.pk)
+
+
+@writer_view
+def handoff(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _client(request, pk)
+    return _client_action(
         request,
         client,
-        lambda: ends.hand_off(
-            client, agency=form.cleaned_data["agency"], as_of=today, author=request.user
+        HandOffForm,
+        _("Hand %(client)s to a collection agency") % {"client": client},
+        _("The reminders stop for this client. Download the case file for the agency first."),
+        lambda data, today: ends.hand_off(
+            client, agency=data["agency"], as_of=today, author=request.user
         ),
         _("Handed to the collection agency: the reminders stop."),
-    ) or _back(client.pk)
+    )
 
 
 @writer_view
 def court(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
-    title = _("Take %(client)s to court") % {"client": client}
-    help_text = _("The reminders stop for this client. Download the dossier for the forms.")
-    if request.method != "POST":
-        return _action_page(request, client, CourtForm(), title, help_text)
-    form = CourtForm(request.POST)
-    if not form.is_valid():
-        return _action_page(request, client, form, title, help_text)
-    today = request.organisation.today()
-    return _run(
+    return _client_action(
         request,
         client,
-        lambda: ends.go_to_court(
-            client, procedure=form.cleaned_data["procedure"], as_of=today, author=request.user
+        CourtForm,
+        _("Take %(client)s to court") % {"client": client},
+        _("The reminders stop for this client. Download the dossier for the forms."),
+        lambda data, today: ends.go_to_court(
+            client, procedure=data["procedure"], as_of=today, author=request.user
         ),
         _("In court: the reminders stop."),
-    ) or _back(client.pk)
+    )
 
 
 @writer_view
@@ -327,22 +334,16 @@ def write_off(request: HttpRequest, pk: int) -> HttpResponse:
 @writer_view
 def insolvent(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
-    title = _("%(client)s is in insolvency proceedings") % {"client": client}
-    help_text = _(
-        "Every reminder and late fee stops, and a task to declare the claim is created "
-        "with its legal deadline."
-    )
-    if request.method != "POST":
-        return _action_page(request, client, InsolvencyForm(), title, help_text)
-    form = InsolvencyForm(request.POST)
-    if not form.is_valid():
-        return _action_page(request, client, form, title, help_text)
-    today = request.organisation.today()
-    data = form.cleaned_data
-    return _run(
+    return _client_action(
         request,
         client,
-        lambda: ends.mark_insolvent(
+        InsolvencyForm,
+        _("%(client)s is in insolvency proceedings") % {"client": client},
+        _(
+            "Every reminder and late fee stops, and a task to declare the claim is created "
+            "with its legal deadline."
+        ),
+        lambda data, today: ends.mark_insolvent(
             client,
             procedure=data["procedure"],
             judgment_on=data["judgment_on"],
@@ -351,7 +352,7 @@ def insolvent(request: HttpRequest, pk: int) -> HttpResponse:
             author=request.user,
         ),
         _("Marked insolvent: declare the claim before the deadline."),
-    ) or _back(client.pk)
+    )
 
 
 def _case(request: HttpRequest, pk: int) -> Escalation:
