@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -398,8 +399,16 @@ def test_reset_leaves_other_organisations_untouched(client_acme, make_invoice, c
     )
     load(as_of=AS_OF, reset=True)
     first_id = demo.find_demo().pk
+    stored = [
+        Path(f.path)
+        for notice in FormalNotice.objects.filter(organisation_id=first_id)
+        for f in (notice.pdf, notice.receipt)
+        if f
+    ]
+    assert stored and all(path.exists() for path in stored)
     load(as_of=AS_OF, reset=True)
     assert demo.find_demo().pk != first_id
+    assert not any(path.exists() for path in stored)  # the letter and receipt went too
     assert not Invoice.objects.filter(organisation_id=first_id).exists()
     assert Organisation.objects.filter(legal_name=demo.DEMO_NAME).count() == 1
     after = (
