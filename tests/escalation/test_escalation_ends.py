@@ -38,6 +38,11 @@ def test_the_proposal_follows_amount_and_age(debtor, overdue):
     assert ends.proposal(debtor, date(2026, 2, 4)) is None  # nothing overdue yet
 
 
+def test_nothing_is_proposed_to_a_client_already_in_court(debtor, overdue, alice):
+    ends.go_to_court(debtor, procedure="order_for_payment", as_of=AS_OF, author=alice)
+    assert ends.proposal(debtor, AS_OF) is None
+
+
 def test_handing_off_stops_the_ladder_until_the_case_ends(org, debtor, overdue, alice):
     engine.run(org, date(2026, 2, 5))
     case = ends.hand_off(debtor, agency="Recouvre SA", as_of=AS_OF, author=alice)

@@ -81,6 +81,12 @@ def proposal(
     invoices: list[Invoice] | None = None,
     settings: EscalationSettings | None = None,
 ) -> rules.Proposal | None:
+    if Escalation.objects.filter(
+        client=client,
+        kind__in=(EscalationKind.COLLECTION, EscalationKind.COURT, EscalationKind.INSOLVENCY),
+        status=EscalationStatus.OPEN,
+    ).exists():
+        return None  # already with an agency, a court or a liquidator: nothing to propose
     found = debt(client, as_of, invoices)
     if found is None:
         return None

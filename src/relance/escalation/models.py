@@ -22,6 +22,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from relance import formats
 from relance.ledger.fields import MoneyField
@@ -185,7 +186,7 @@ class Escalation(models.Model):
 class NoticeStatus(models.TextChoices):
     AWAITING_APPROVAL = "approval", _("Awaiting approval")
     APPROVED = "approved", _("Approved, to send")
-    SENT = "sent", _("Sent")
+    SENT = "sent", pgettext_lazy("formal notice status", "Sent")
     CANCELLED = "cancelled", _("Cancelled")
 
 
