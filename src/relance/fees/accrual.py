@@ -20,7 +20,9 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from relance import formats
 from relance.ledger.models import (
     Allocation,
     Client,
@@ -299,12 +301,23 @@ def terms(invoice: Invoice, settings: FeeSettings | None = None) -> interest.Fee
     return settings.terms(country=organisation.country or "FR", b2b=invoice.client.is_company)
 
 
+# What each rate series is, for the reader (the code is what a rate file names).
+SERIES_NAMES = {
+    "ECB_MRO": gettext_lazy("the ECB main refinancing rate"),
+    "FR_LEGAL_PRO": gettext_lazy("the French legal interest rate (professional creditor)"),
+    "FR_LEGAL_PERSON": gettext_lazy("the French legal interest rate (creditor a private person)"),
+    "BOE_BANK_RATE": gettext_lazy("the Bank of England Bank Rate"),
+    "DE_BASISZINS": gettext_lazy("the German base rate (Basiszinssatz)"),
+}
+
+
 def blocked_text(exc: Exception, country: str) -> str:
     """Why fees cannot be computed, in the reader's language."""
     if isinstance(exc, MissingRate):
-        return _("no %(series)s rate for %(day)s (%(period)s)") % {
-            "series": exc.series,
-            "day": exc.on.isoformat(),
+        return _("%(series)s (%(code)s) is missing for %(period)s, from %(day)s") % {
+            "series": SERIES_NAMES.get(exc.series, exc.series),
+            "code": exc.series,
+            "day": formats.day(exc.on),
             "period": half_year_label(exc.on),
         }
     if isinstance(exc, interest.ContractRateTooLow):
