@@ -36,3 +36,15 @@ def test_standard_b2b_prepares_a_formal_notice_then_proposes_an_agency(
     day(75)
     (proposal,) = Escalation.objects.all()
     assert proposal.kind == "collection" and proposal.status == "proposed"
+
+
+def test_the_end_of_the_ladder_proposes_what_the_rules_advise_for_a_small_debt(
+    org, chased, make_invoice, run_day
+):
+    make_invoice(chased, "120.00", issue_date=date(2026, 1, 5), due=DUE)
+    for n in (45, 75):
+        run_day(DUE + timedelta(days=n))
+        steps.act(org, DUE + timedelta(days=n))
+    (proposal,) = Escalation.objects.all()
+    # 120 € is under the write-off threshold (150 € by default): an agency would cost more.
+    assert proposal.kind == "write_off" and proposal.status == "proposed"

@@ -25,8 +25,9 @@ from relance import formats
 from relance.dunning.models import Reminder, ReminderStatus
 from relance.ledger.models import ActivityKind, ClientStatus, Invoice
 from relance.ledger.models.timeline import record
+from relance.rules import escalation as rules
 
-from . import holds, notices
+from . import ends, holds, notices
 from .models import (
     Escalation,
     EscalationKind,
@@ -40,6 +41,12 @@ OPEN_NOTICES = (NoticeStatus.AWAITING_APPROVAL, NoticeStatus.APPROVED)
 
 KINDS = ("work_stop", "formal_notice", "handoff", "write_off_proposal")
 _KIND = {"handoff": EscalationKind.COLLECTION, "write_off_proposal": EscalationKind.WRITE_OFF}
+_ADVICE = {
+    rules.Option.AGENCY: EscalationKind.COLLECTION,
+    rules.Option.SMALL_CLAIMS: EscalationKind.COURT,
+    rules.Option.ORDER_FOR_PAYMENT: EscalationKind.COURT,
+    rules.Option.WRITE_OFF: EscalationKind.WRITE_OFF,
+}
 
 
 def pending(organisation: Any, as_of: date) -> list[Reminder]:
@@ -120,6 +127,11 @@ def _act_one(reminder: Reminder, as_of: date) -> str:
         notices.prepare(client, overdue, as_of=as_of, reminder=reminder)
         return "notice prepared"
     kind = _KIND[reminder.kind]
+    if reminder.kind == "handoff":
+        # The end of the ladder proposes what the rules advise for this debt (amount, age):
+        # an agency, the court (small claims, order for payment) or a write-off.
+        advice = ends.proposal(client, as_of)
+        kind = _ADVICE.get(advice.advice if advice else None, kind)
     if Escalation.objects.filter(
         client=client, kind=kind, status__in=(EscalationStatus.PROPOSED, EscalationStatus.OPEN)
     ).exists():
