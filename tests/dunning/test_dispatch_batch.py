@@ -160,3 +160,44 @@ def test_the_queries_of_a_pass_do_not_grow_with_its_invoices(
     # savepoint (7), the SMS's claim and cancellation (no mobile: 2). The register,
     # settings and fees are read per batch, not per message.
     assert (eight - two) / 6 <= 9
+
+
+class _Refusing(_Sessions):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "550 5.1.1 No such user"
+
+
+def test_a_bounce_in_a_batch_stops_the_clients_next_message(org, chased, make_invoice, run_day):
+    """The email bounces: the client is paused (a task for a person), so its SMS read
+    in the same batch is not sent either, as when each message read the register."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from django.conf import settings
+
+    from relance.dunning.models import Pause
+
+    make_invoice(chased, "1200.00", issue_date=date(2026, 1, 5), due=date(2026, 2, 4))
+    run_day(DAY)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(_Refusing(), hostname="127.0.0.1", port=port)
+    controller.start()
+    mailers = settings.MAILERS
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+        }
+    }
+    try:
+        report = dispatch.dispatch(NOW)
+    finally:
+        settings.MAILERS = mailers
+        controller.stop()
+
+    assert report.failed == 1 and report.sent == 0
+    assert Pause.objects.filter(client=chased, ended_on__isnull=True).exists()
+    statuses = dict(Message.objects.values_list("channel", "status"))
+    assert statuses == {"email": MessageStatus.FAILED, "sms": MessageStatus.CANCELLED}

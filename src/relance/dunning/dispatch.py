@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -163,6 +163,9 @@ class Ahead:
     pauses: dict[int, list[Pause]]  # open pauses per client
     chases: dict[int, Chase]  # open chases, with invoice, installment and plan installment
     fees: dict[int, reminder_context.FeeInputs]  # per organisation
+    # Clients this pass changed since the read (a bounce marks contacts and pauses
+    # the client): their next message reads the register again.
+    changed: set[int] = field(default_factory=set)
 
     @classmethod
     def read(cls, messages: list[Message]) -> Ahead:
@@ -265,8 +268,12 @@ def _dispatch_batch(
             continue  # another worker took it
         message.status, message.claimed_at, message.claimed_by = MessageStatus.SENDING, now, worker
         message.attempts += 1
+        read = ahead
+        if message.client_id in ahead.changed:
+            getattr(message.client, "_prefetched_objects_cache", {}).pop("contacts", None)
+            read = Ahead.read([message])
         try:
-            _deliver(message, now, worker, report, ahead, shared)
+            _deliver(message, now, worker, report, read, shared)
         except Exception:
             # Anything unexpected after the claim: a person decides, nothing is resent.
             log.exception("dispatching message %s", message.pk)
@@ -452,6 +459,7 @@ def _deliver(
         delivery = shared.transport(message.channel).send(outgoing)
     except transports.TransportError as exc:
         took = round((time.monotonic() - started) * 1000)
+        ahead.changed.add(client.pk)  # a bounce may have paused the client
         _transport_error(message, exc, now, took, worker, report)
         return
     took = round((time.monotonic() - started) * 1000)
@@ -484,6 +492,7 @@ def _deliver(
     if delivery.rejected:
         # Delivered to the others; the refused addresses are bounces a person must fix.
         bounced(message, delivery.rejected, ", ".join(delivery.rejected), now)
+        ahead.changed.add(client.pk)
     report.sent += 1
 
 
