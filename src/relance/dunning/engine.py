@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -348,38 +348,50 @@ def _plain_rows(rows: Any) -> Iterator[Sequence[Any]]:
     sql, params = compiler.as_sql()
     fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
     columns = [
-        (i, _memoised(converters, expression))
+        (i, _Column(converters, expression))
         for i, (converters, expression) in compiler.get_converters(fields).items()
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(2000):
+            # A column the driver already gives as Django would (SQLite's dates) is
+            # left alone from the next chunk on.
+            columns = [(i, column) for i, column in columns if not column.identity]
             if not columns:
                 yield from chunk
                 continue
+            converts = [(i, column.convert) for i, column in columns]
             for row in chunk:
                 row = list(row)
-                for i, convert in columns:
+                for i, convert in converts:
                     row[i] = convert(row[i])
                 yield row
 
 
-def _memoised(converters: list[Any], expression: Any) -> Any:
-    seen: dict[Any, Any] = {}
+class _Column:
+    """Django's converters of one column, run once per distinct value."""
 
-    def convert(value: Any) -> Any:
+    def __init__(self, converters: list[Any], expression: Any) -> None:
+        self.converters = converters
+        self.expression = expression
+        self.seen: dict[Any, Any] = {}
+        self.identity = False
+        self._checked = False
+
+    def convert(self, value: Any) -> Any:
         try:
-            return seen[value]
+            return self.seen[value]
         except KeyError:
             pass
         converted = value
-        for converter in converters:
-            converted = converter(converted, expression, connection)
-        if len(seen) < 100_000:
-            seen[value] = converted
+        for converter in self.converters:
+            converted = converter(converted, self.expression, connection)
+        if value is not None and not self._checked:
+            self._checked = True
+            self.identity = converted is value
+        if len(self.seen) < 100_000:
+            self.seen[value] = converted
         return converted
-
-    return convert
 
 
 def _decide_one(
@@ -649,6 +661,7 @@ def _update_chases(moves: list[tuple[int, date | None, int, int, date | None, bo
             return
         # One prepared statement run for every chase (no statement of thousands of
         # parameters to rewrite and parse per chunk).
+        _iso = _memoised_iso()
         cursor.executemany(
             f"""UPDATE {table} SET
                 cursor_on = COALESCE(%s, cursor_on),
@@ -663,8 +676,26 @@ def _update_chases(moves: list[tuple[int, date | None, int, int, date | None, bo
         )
 
 
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day is not None else None
+def _sqlite_preparer(field: Any) -> Any:
+    """``bulk._preparer``, and dates as text once per distinct day (a day's rows
+    repeat a few dates: no adapter call per value)."""
+    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+        return _memoised_iso()
+    return bulk._preparer(field)
+
+
+def _memoised_iso() -> Any:
+    seen: dict[date, str] = {}
+
+    def iso(day: date | None) -> str | None:
+        if day is None:
+            return None
+        found = seen.get(day)
+        if found is None:
+            found = seen[day] = day.isoformat()
+        return found
+
+    return iso
 
 
 def _insert(model: Any, names: Sequence[str], rows: list[tuple]) -> None:
@@ -679,7 +710,7 @@ def _insert(model: Any, names: Sequence[str], rows: list[tuple]) -> None:
     now = timezone.now()
     constants = [(f, bulk._constant(f, now)) for name, f in fields.items() if name not in names]
     tail = tuple(value for _f, value in constants)
-    preparers = [(i, prepare) for i, f in enumerate(given) if (prepare := bulk._preparer(f))]
+    preparers = [(i, prepare) for i, f in enumerate(given) if (prepare := _sqlite_preparer(f))]
     quote = connection.ops.quote_name
     columns = [f.column for f in given] + [f.column for f, _value in constants]
     marks = ", ".join(["%s"] * len(columns))
