@@ -164,9 +164,29 @@ def _agreed_fees(settings: FeeSettings, indemnity: str, country: str) -> list[st
     return entries
 
 
-def accrued_fees(items: list[Item], day: date) -> dict[str, Any]:
+@dataclass
+class FeeInputs:
+    """What ``accrued_fees`` reads, read once for many messages (a dispatch batch):
+    the fee settings and rate table, and the facts of the batch's invoices."""
+
+    settings: FeeSettings
+    table: Any  # accrual.RateTable
+    facts: dict[int, accrual.Facts]
+
+    @classmethod
+    def load(cls, organisation: Any, invoice_ids: list[int]) -> FeeInputs:
+        facts = accrual.bulk_facts(
+            Invoice.objects.filter(pk__in=invoice_ids), organisation.country or "FR"
+        )
+        return cls(
+            FeeSettings.for_org(organisation), accrual.rate_table(), {f.pk: f for f in facts}
+        )
+
+
+def accrued_fees(items: list[Item], day: date, inputs: FeeInputs | None = None) -> dict[str, Any]:
     """Interest and indemnities the invoices have earned by ``day`` (live, as
-    the invoice page shows them); nothing for a payment plan's installments."""
+    the invoice page shows them); nothing for a payment plan's installments.
+    ``inputs``: read beforehand for many messages (else read here)."""
     interest: dict[str, Decimal] = defaultdict(lambda: ZERO)
     indemnity: dict[str, Decimal] = defaultdict(lambda: ZERO)
     owed: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -176,15 +196,14 @@ def accrued_fees(items: list[Item], day: date) -> dict[str, Any]:
         if item.plan_installment is None:
             chased.setdefault(item.invoice.pk, item.invoice)
     if chased:
-        # One set of value queries for the message's invoices, not a round of queries each.
-        organisation = next(iter(chased.values())).organisation
-        settings = FeeSettings.for_org(organisation)
-        table = accrual.rate_table()
-        facts = accrual.bulk_facts(
-            Invoice.objects.filter(pk__in=list(chased)), organisation.country or "FR"
-        )
-        for fact in facts:
-            fees = accrual.accrue(fact, day, table, settings)
+        if inputs is None or any(pk not in inputs.facts for pk in chased):
+            # One set of value queries for the message's invoices, not a round of queries each.
+            inputs = FeeInputs.load(next(iter(chased.values())).organisation, list(chased))
+        for pk in chased:
+            fact = inputs.facts.get(pk)
+            if fact is None:
+                continue  # deleted since it was read
+            fees = accrual.accrue(fact, day, inputs.table, inputs.settings)
             interest[fees.currency] += fees.interest
             indemnity[fees.currency] += fees.indemnity + fees.fixed
 
@@ -201,10 +220,17 @@ def accrued_fees(items: list[Item], day: date) -> dict[str, Any]:
 
 
 def build(
-    client: Client, items: list[Item], *, day: date, template: str, tone: str, contact: Any = None
+    client: Client,
+    items: list[Item],
+    *,
+    day: date,
+    template: str,
+    tone: str,
+    contact: Any = None,
+    fee_inputs: FeeInputs | None = None,
 ) -> dict[str, Any]:
     """The rendering context, formatted in the active language (call it under the
-    client's language)."""
+    client's language). ``fee_inputs``: the fee facts read beforehand (dispatch)."""
     organisation = client.organisation
     rows = []
     totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -266,7 +292,7 @@ def build(
         "template": template,
         "today": formats.day(day),
         "late_fee": late_fee(client, items, day) if template == "late_fee_notice" else None,
-        "fees": accrued_fees(items, day),
+        "fees": accrued_fees(items, day, fee_inputs),
         "payment_link": pay_url(client, [i.invoice for i in items]) if items else "",
         "portal_link": "",
         "reference": rows[0]["reference"] if len(rows) == 1 else "",

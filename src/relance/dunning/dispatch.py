@@ -15,7 +15,10 @@ import logging
 import os
 import socket
 import time
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -106,6 +109,100 @@ def recover(now: datetime | None = None, stale_after: timedelta = STALE_AFTER) -
     return count
 
 
+READ_AHEAD = 50  # messages whose register is read together, just before they are sent
+
+
+class _Pass:
+    """What one dispatch pass reads once per organisation, and its open transports."""
+
+    def __init__(self) -> None:
+        self.organisations: dict[int, Any] = {}
+        self.settings: dict[int, DunningSettings] = {}
+        self.overrides: dict[int, dict[tuple[str, str, str], MessageTemplate]] = {}
+        self.transports: dict[str, Any] = {}
+        self.stack = ExitStack()
+
+    def organisation(self, organisation: Any) -> Any:
+        # One instance per organisation: what is cached on it (online payment settings)
+        # is read once per pass.
+        return self.organisations.setdefault(organisation.pk, organisation)
+
+    def dunning_settings(self, organisation: Any) -> DunningSettings:
+        found = self.settings.get(organisation.pk)
+        if found is None:
+            found = self.settings[organisation.pk] = DunningSettings.for_org(organisation)
+        return found
+
+    def override(
+        self, organisation: Any, key: str, channel: str, language: str
+    ) -> MessageTemplate | None:
+        own = self.overrides.get(organisation.pk)
+        if own is None:
+            own = self.overrides[organisation.pk] = {}
+            for template in MessageTemplate.objects.filter(organisation=organisation):
+                own[(template.key, template.channel, template.language)] = template
+        return own.get((key, channel, language))
+
+    def transport(self, channel: str) -> Any:
+        found = self.transports.get(channel)
+        if found is None:
+            found = self.transports[channel] = transports.transport_for(channel)
+            keep_open = getattr(found, "keep_open", None)
+            if keep_open is not None:
+                self.stack.enter_context(keep_open())
+        return found
+
+
+@dataclass
+class Ahead:
+    """The register as it stands for a batch of messages, read just before they are
+    claimed and sent (one set of queries for the batch, not one per message)."""
+
+    # (client, day) -> [(chase, channels)] of the reminders fired that day
+    reminders: dict[tuple[int, date], list[tuple[int, str]]]
+    pauses: dict[int, list[Pause]]  # open pauses per client
+    chases: dict[int, Chase]  # open chases, with invoice, installment and plan installment
+    fees: dict[int, reminder_context.FeeInputs]  # per organisation
+    # Clients this pass changed since the read (a bounce marks contacts and pauses
+    # the client): their next message reads the register again.
+    changed: set[int] = field(default_factory=set)
+
+    @classmethod
+    def read(cls, messages: list[Message]) -> Ahead:
+        clients = {m.client_id for m in messages}
+        days = {m.day for m in messages}
+        reminders: dict[tuple[int, date], list[tuple[int, str]]] = defaultdict(list)
+        for client_id, day, chase_id, channels in Reminder.objects.filter(
+            client_id__in=clients, fired_on__in=days, status=ReminderStatus.FIRED
+        ).values_list("client_id", "fired_on", "chase_id", "channels"):
+            reminders[(client_id, day)].append((chase_id, channels))
+        pauses: dict[int, list[Pause]] = defaultdict(list)
+        for pause in Pause.objects.filter(client_id__in=clients, ended_on__isnull=True):
+            pauses[pause.client_id].append(pause)
+        wanted = {
+            chase_id
+            for m in messages
+            for chase_id, channels in reminders.get((m.client_id, m.day), ())
+            if m.channel in channels.split(",")
+        }
+        chases = {
+            chase.pk: chase
+            for chase in Chase.objects.filter(pk__in=wanted, closed=False).select_related(
+                "invoice", "installment", "plan_installment__plan"
+            )
+        }
+        invoices: dict[int, list[int]] = defaultdict(list)
+        for chase in chases.values():
+            invoices[chase.organisation_id].append(chase.invoice_id)
+        organisations = {m.client.organisation_id: m.client.organisation for m in messages}
+        fees = {
+            org_id: reminder_context.FeeInputs.load(organisations[org_id], ids)
+            for org_id, ids in invoices.items()
+            if org_id in organisations
+        }
+        return cls(reminders, pauses, chases, fees)
+
+
 def dispatch(
     now: datetime | None = None,
     *,
@@ -122,12 +219,46 @@ def dispatch(
     queued = Message.objects.filter(status=MessageStatus.QUEUED, not_before__lte=now)
     if organisation_id is not None:
         queued = queued.filter(organisation_id=organisation_id)
-    for pk, org_id, channel in queued.order_by("not_before", "pk").values_list(
-        "pk", "organisation_id", "channel"
-    )[:limit]:
-        if (org_id, channel) in disabled:
-            continue
-        claimed = Message.objects.filter(pk=pk, status=MessageStatus.QUEUED).update(
+    candidates = [
+        pk
+        for pk, org_id, channel in queued.order_by("not_before", "pk").values_list(
+            "pk", "organisation_id", "channel"
+        )[:limit]
+        if (org_id, channel) not in disabled
+    ]
+    shared = _Pass()
+    with shared.stack:
+        for start in range(0, len(candidates), READ_AHEAD):
+            _dispatch_batch(candidates[start : start + READ_AHEAD], now, worker, report, shared)
+    return report
+
+
+def _dispatch_batch(
+    pks: list[int], now: datetime, worker: str, report: DispatchReport, shared: _Pass
+) -> None:
+    found = {
+        m.pk: m
+        for m in Message.objects.filter(pk__in=pks, status=MessageStatus.QUEUED)
+        .select_related("client__organisation")
+        .prefetch_related("client__contacts")
+    }
+    messages = [found[pk] for pk in pks if pk in found]
+    if not messages:
+        return
+    for message in messages:
+        message.client.organisation = shared.organisation(message.client.organisation)
+    ahead = Ahead.read(messages)
+    for message in messages:
+        # Claimed only if nobody touched it since it was read (another worker, or a
+        # second run of the day raising its tone): else the next pass takes it afresh.
+        claimed = Message.objects.filter(
+            pk=message.pk,
+            status=MessageStatus.QUEUED,
+            not_before__lte=now,
+            attempts=message.attempts,
+            tone=message.tone,
+            template=message.template,
+        ).update(
             status=MessageStatus.SENDING,
             claimed_at=now,
             claimed_by=worker,
@@ -135,35 +266,46 @@ def dispatch(
         )
         if claimed != 1:
             continue  # another worker took it
-        message = Message.objects.select_related("client__organisation").get(pk=pk)
+        message.status, message.claimed_at, message.claimed_by = MessageStatus.SENDING, now, worker
+        message.attempts += 1
+        read = ahead
+        if message.client_id in ahead.changed:
+            getattr(message.client, "_prefetched_objects_cache", {}).pop("contacts", None)
+            read = Ahead.read([message])
         try:
-            _deliver(message, now, worker, report)
+            _deliver(message, now, worker, report, read, shared)
         except Exception:
             # Anything unexpected after the claim: a person decides, nothing is resent.
-            log.exception("dispatching message %s", pk)
-            Message.objects.filter(pk=pk, status=MessageStatus.SENDING).update(
+            log.exception("dispatching message %s", message.pk)
+            Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
                 status=MessageStatus.UNCERTAIN, last_error=_("Unexpected error while sending.")
             )
             report.uncertain += 1
-    return report
 
 
-def open_items(message: Message, as_of: date) -> list[reminder_context.Item]:
-    """The receivables this message is about that still need asking, read now."""
+def open_items(
+    message: Message, as_of: date, ahead: Ahead | None = None
+) -> list[reminder_context.Item]:
+    """The receivables this message is about that still need asking, read now
+    (or in ``ahead``, read for the message's batch just before it was claimed)."""
     client = message.client
     if client.status in STOPPED_CLIENTS:
         return []
-    reminders = Reminder.objects.filter(
-        client=client, fired_on=message.day, status=ReminderStatus.FIRED
-    ).values_list("chase_id", "channels")
-    chase_ids = {chase for chase, channels in reminders if message.channel in channels.split(",")}
-    paused_invoices, client_paused = _paused(client, as_of)
+    if ahead is None:
+        ahead = Ahead.read([message])
+    chase_ids = [
+        chase
+        for chase, channels in ahead.reminders.get((client.pk, message.day), ())
+        if message.channel in channels.split(",")
+    ]
+    paused_invoices, client_paused = _paused(ahead.pauses.get(client.pk, ()), as_of)
     if client_paused:
         return []
     items = []
-    for chase in Chase.objects.filter(pk__in=chase_ids, closed=False).select_related(
-        "invoice", "installment", "plan_installment__plan"
-    ):
+    for chase_id in sorted(set(chase_ids)):  # in the order of the register
+        chase = ahead.chases.get(chase_id)
+        if chase is None:
+            continue  # closed
         invoice = chase.invoice
         if chase.plan_installment_id is not None:
             items += reminder_context.plan_items(chase)
@@ -178,10 +320,10 @@ def open_items(message: Message, as_of: date) -> list[reminder_context.Item]:
     return items
 
 
-def _paused(client: Client, as_of: date) -> tuple[set[int], bool]:
+def _paused(pauses: Iterable[Pause], as_of: date) -> tuple[set[int], bool]:
     invoices: set[int] = set()
     whole = False
-    for pause in Pause.objects.filter(client=client, ended_on__isnull=True):
+    for pause in pauses:
         if pause.resume_on() <= as_of:
             continue
         if pause.invoice_id:
@@ -225,17 +367,24 @@ def _release(message: Message, **fields: Any) -> None:
     ).update(**fields)
 
 
-def _deliver(message: Message, now: datetime, worker: str, report: DispatchReport) -> None:
+def _deliver(
+    message: Message,
+    now: datetime,
+    worker: str,
+    report: DispatchReport,
+    ahead: Ahead,
+    shared: _Pass,
+) -> None:
     client = message.client
     organisation = client.organisation
-    settings = DunningSettings.for_org(organisation)
+    settings = shared.dunning_settings(organisation)
     today = organisation.today(now)
     if message.channel != Channel.LETTER and not _in_window(now, client, settings):
         nxt = _next_opening(now, client, settings)
         _release(message, status=MessageStatus.QUEUED, not_before=nxt, attempts=F("attempts") - 1)
         report.deferred += 1
         return
-    items = open_items(message, today)
+    items = open_items(message, today, ahead)
     if not items:
         _release(
             message,
@@ -258,14 +407,14 @@ def _deliver(message: Message, now: datetime, worker: str, report: DispatchRepor
         _fail(message, report, _("No contact at the client can receive this channel."))
         return
     language = client.language or organisation.locale or "fr"
-    override = MessageTemplate.objects.filter(
-        organisation=organisation, key=message.template, channel=message.channel,
-        language=templating.normalise_language(language),
-    ).first()  # fmt: skip
+    override = shared.override(
+        organisation, message.template, message.channel, templating.normalise_language(language)
+    )
     with translation.override(language):
         ctx = reminder_context.build(
             client, items, day=message.day, template=message.template, tone=message.tone,
             contact=contacts[0] if contacts else None,
+            fee_inputs=ahead.fees.get(organisation.pk),
         )  # fmt: skip
         rendered = templating.render(message.template, message.channel, language, ctx, override)
     if message.channel == Channel.SMS:
@@ -307,9 +456,10 @@ def _deliver(message: Message, now: datetime, worker: str, report: DispatchRepor
     )
     started = time.monotonic()
     try:
-        delivery = transports.transport_for(message.channel).send(outgoing)
+        delivery = shared.transport(message.channel).send(outgoing)
     except transports.TransportError as exc:
         took = round((time.monotonic() - started) * 1000)
+        ahead.changed.add(client.pk)  # a bounce may have paused the client
         _transport_error(message, exc, now, took, worker, report)
         return
     took = round((time.monotonic() - started) * 1000)
@@ -342,6 +492,7 @@ def _deliver(message: Message, now: datetime, worker: str, report: DispatchRepor
     if delivery.rejected:
         # Delivered to the others; the refused addresses are bounces a person must fix.
         bounced(message, delivery.rejected, ", ".join(delivery.rejected), now)
+        ahead.changed.add(client.pk)
     report.sent += 1
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import copy
 import zoneinfo
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,6 +55,7 @@ MESSAGE_COLUMNS = (
     "organisation_id", "client_id", "channel", "day", "tone", "template", "status", "not_before",
 )  # fmt: skip
 OPEN = ("issued", "partially_paid")
+_FIRED, _SKIPPED = str(ReminderStatus.FIRED), str(ReminderStatus.SKIPPED)
 STOPPED_CLIENTS = (ClientStatus.INSOLVENT, ClientStatus.CLOSED, ClientStatus.IN_COLLECTION)
 
 
@@ -316,7 +317,7 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
         before = copy.deepcopy(report)
         try:
             with transaction.atomic():
-                for row in rows:
+                for row in _plain_rows(rows):
                     _decide_one(row, as_of, policies, by_client, by_invoice, recorder)
                 recorder.flush()
         except IntegrityError:
@@ -339,8 +340,62 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
     )
 
 
+def _plain_rows(rows: Any) -> Iterator[Sequence[Any]]:
+    """The rows of a ``values_list`` query through a plain cursor, each column converted
+    as Django converts it (SQLite: dates from text, decimals from floats) but once per
+    distinct value: a day's rows share few dates and amounts."""
+    compiler = rows.query.get_compiler(connection.alias)
+    sql, params = compiler.as_sql()
+    fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
+    columns = [
+        (i, _Column(converters, expression))
+        for i, (converters, expression) in compiler.get_converters(fields).items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(2000):
+            # A column the driver already gives as Django would (SQLite's dates) is
+            # left alone from the next chunk on.
+            columns = [(i, column) for i, column in columns if not column.identity]
+            if not columns:
+                yield from chunk
+                continue
+            converts = [(i, column.convert) for i, column in columns]
+            for row in chunk:
+                row = list(row)
+                for i, convert in converts:
+                    row[i] = convert(row[i])
+                yield row
+
+
+class _Column:
+    """Django's converters of one column, run once per distinct value."""
+
+    def __init__(self, converters: list[Any], expression: Any) -> None:
+        self.converters = converters
+        self.expression = expression
+        self.seen: dict[Any, Any] = {}
+        self.identity = False
+        self._checked = False
+
+    def convert(self, value: Any) -> Any:
+        try:
+            return self.seen[value]
+        except KeyError:
+            pass
+        converted = value
+        for converter in self.converters:
+            converted = converter(converted, self.expression, connection)
+        if value is not None and not self._checked:
+            self._checked = True
+            self.identity = converted is value
+        if len(self.seen) < 100_000:
+            self.seen[value] = converted
+        return converted
+
+
 def _decide_one(
-    row: tuple,
+    row: Sequence[Any],
     as_of: date,
     policies: Policies,
     by_client: dict[int, date],
@@ -368,26 +423,24 @@ def _decide_one(
         return
     start = issue_date
     if sent_at is not None:
-        start = max(start, timezone.localtime(sent_at, recorder.tz).date())
+        start = max(start, recorder.local_day(sent_at))
     # The plan pauses its invoices, not its own installments.
     on_invoice = by_invoice.get(invoice_id, date.min) if plan_part is None else date.min
     paused = max(by_client.get(client_id, date.min), on_invoice)
-    hold = ladder.Hold(
-        paused_until=paused if paused != date.min else None,
-        overdue_not_before=ladder.cycle_hold(due_date, cycle_months, cycle_day)
-        if policies.cycle.get(policy_id) and cycle_months
-        else None,
-    )
-    receivable = ladder.Receivable(
-        due_date=due_date,
-        balance=balance,
-        currency=currency,
-        client_kind=client_kind,
-        risk=risk,
-        start=start,
-    )
+    cycle = cycle_months and policies.cycle.get(policy_id)
+    if paused == date.min and not cycle:
+        hold = ladder.NO_HOLD  # most rows: no Hold to build
+    else:
+        hold = ladder.Hold(
+            paused_until=paused if paused != date.min else None,
+            overdue_not_before=ladder.cycle_hold(due_date, cycle_months, cycle_day)
+            if cycle
+            else None,
+        )
     cursor = (cursor_on, cursor_pos, cursor_occ) if cursor_on is not None else None
-    decision = steps.decide(receivable, cursor, as_of, hold)
+    decision = steps.decide_values(
+        due_date, balance, currency, client_kind, risk, start, cursor, as_of, hold
+    )
     if decision.held:
         recorder.report.held += 1
     if decision.fire is None:
@@ -409,7 +462,28 @@ class _Recorder:
         self.tz = organisation.tzinfo
         self.country = organisation.country or "FR"
         self._openings: dict[str, datetime] = {}
+        self._days: dict[datetime, date] = {}
+        # id(step) -> what every reminder and outbox entry of that step repeats
+        self._steps: dict[int, tuple[tuple, tuple[str, ...], tuple]] = {}
         self._reset()
+
+    def local_day(self, moment: datetime) -> date:
+        found = self._days.get(moment)
+        if found is None:
+            found = timezone.localtime(moment, self.tz).date()
+            if len(self._days) < 100_000:
+                self._days[moment] = found
+        return found
+
+    def _step(self, step: ladder.StepRule) -> tuple[tuple, tuple[str, ...], tuple]:
+        found = self._steps.get(id(step))
+        if found is None:
+            found = self._steps[id(step)] = (
+                (step.key or None, ",".join(step.channels)),
+                step.channels,
+                (step.tone, step.position, step.template, step.needs_approval),
+            )
+        return found
 
     def _reset(self) -> None:
         self.reminders: list[tuple] = []  # rows of REMINDER_COLUMNS
@@ -431,30 +505,38 @@ class _Recorder:
     ) -> None:
         assert d.fire is not None
         org_id = self.organisation.pk
-        for event, status in [(e, ReminderStatus.SKIPPED) for e in d.skipped] + [
-            (d.fire, ReminderStatus.FIRED)
-        ]:
+        as_of = self.as_of
+        append = self.reminders.append
+        for event in d.skipped:
             step = event.step
-            self.reminders.append(
+            (key, channels), _, _ = self._step(step)
+            append(
                 (
-                    org_id, chase_id, client_id, invoice_id, step.key or None,
-                    ",".join(step.channels), event.position, event.occurrence, event.on,
-                    self.as_of, str(status), step.tone, step.kind,
+                    org_id, chase_id, client_id, invoice_id, key, channels, event.position,
+                    event.occurrence, event.on, as_of, _SKIPPED, step.tone, step.kind,
                 )
             )  # fmt: skip
-        self.report.fired += 1
-        self.report.skipped += len(d.skipped)
-        step = d.fire.step
-        self.report.by_step[step.position] += 1
-        for channel in step.channels:
-            self.report.by_channel[channel] += 1
-            self.outbox[(client_id, channel)].append(
-                (step.tone, step.position, step.template, step.needs_approval)
+        event = d.fire
+        step = event.step
+        (key, channels), step_channels, entry = self._step(step)
+        append(
+            (
+                org_id, chase_id, client_id, invoice_id, key, channels, event.position,
+                event.occurrence, event.on, as_of, _FIRED, step.tone, step.kind,
             )
+        )  # fmt: skip
+        report = self.report
+        report.fired += 1
+        if d.skipped:
+            report.skipped += len(d.skipped)
+        report.by_step[step.position] += 1
+        outbox = self.outbox
+        for channel in step_channels:
+            report.by_channel[channel] += 1
+            outbox[(client_id, channel)].append(entry)
         self.zones[client_id] = tz
-        on, position, occurrence = d.fire.key
-        self.fired[chase_id] = (client_id, step.channels, len(d.skipped))
-        self.moves.append((chase_id, on, position, occurrence, d.next_on, False))
+        self.fired[chase_id] = (client_id, step_channels, len(d.skipped))
+        self.moves.append((chase_id, event.on, event.position, event.occurrence, d.next_on, False))
 
     def opening(self, tz: str) -> datetime:
         found = self._openings.get(tz)
@@ -469,7 +551,7 @@ class _Recorder:
         existing = self._existing_messages()
         self._hold_back(existing)
         # Plain rows, not model instances: the all-due day writes a million of them.
-        bulk.insert(Reminder, REMINDER_COLUMNS, self.reminders)
+        _insert(Reminder, REMINDER_COLUMNS, self.reminders)
         self._messages(existing)
         _update_chases(self.moves)
         self._reset()
@@ -542,14 +624,13 @@ class _Recorder:
                     str(status), self.opening(self.zones[client_id]),
                 )
             )  # fmt: skip
-        bulk.insert(Message, MESSAGE_COLUMNS, new)
+        _insert(Message, MESSAGE_COLUMNS, new)
         self.report.messages += len(new)
 
 
 def _update_chases(moves: list[tuple[int, date | None, int, int, date | None, bool]]) -> None:
-    """One UPDATE … FROM (values) per chunk instead of one statement per chase.
-
-    A move without a cursor keeps the stored one (COALESCE)."""
+    """PostgreSQL: one UPDATE … FROM (unnest) for them all; SQLite: one prepared UPDATE
+    run for every chase (executemany). A move without a cursor keeps the stored one."""
     if not moves:
         return
     table = Chase._meta.db_table
@@ -568,41 +649,104 @@ def _update_chases(moves: list[tuple[int, date | None, int, int, date | None, bo
                              unnest(%s::smallint[]) AS pos, unnest(%s::smallint[]) AS occ,
                              unnest(%s::date[]) AS next, unnest(%s::boolean[]) AS closed) AS v
                 WHERE c.id = v.id""",
+                # Array literals written here: the driver's per-element dumping of six
+                # lists of 100,000 values costs more than the statement itself.
                 [
-                    list(ids),
-                    list(ons),
-                    list(positions),
-                    list(occurrences),
-                    list(nexts),
-                    list(closed),
+                    _pg_array(ids),
+                    _pg_array(ons),
+                    _pg_array(positions),
+                    _pg_array(occurrences),
+                    _pg_array(nexts),
+                    _pg_array(closed),
                 ],
             )
             return
-        for start in range(0, len(moves), 5000):
-            chunk = moves[start : start + 5000]
-            values = ",".join(["(%s,%s,%s,%s,%s,%s)"] * len(chunk))
-            params: list[Any] = []
-            for chase_id, on, pos, occ, next_on, closed in chunk:
-                params += [
-                    chase_id,
-                    on.isoformat() if on else None,
-                    pos,
-                    occ,
-                    next_on.isoformat() if next_on else None,
-                    closed,
-                ]
-            cursor.execute(
-                f"""WITH v(id, cursor_on, pos, occ, next, closed) AS (VALUES {values})
-                UPDATE {table} SET
-                    cursor_on = COALESCE(v.cursor_on, {table}.cursor_on),
-                    cursor_position = CASE WHEN v.cursor_on IS NULL
-                        THEN {table}.cursor_position ELSE v.pos END,
-                    cursor_occurrence = CASE WHEN v.cursor_on IS NULL
-                        THEN {table}.cursor_occurrence ELSE v.occ END,
-                    next_action_on = v.next, closed = v.closed
-                FROM v WHERE {table}.id = v.id""",
-                params,
-            )
+        # One prepared statement run for every chase (no statement of thousands of
+        # parameters to rewrite and parse per chunk).
+        _iso = _memoised_iso()
+        cursor.executemany(
+            f"""UPDATE {table} SET
+                cursor_on = COALESCE(%s, cursor_on),
+                cursor_position = CASE WHEN %s IS NULL THEN cursor_position ELSE %s END,
+                cursor_occurrence = CASE WHEN %s IS NULL THEN cursor_occurrence ELSE %s END,
+                next_action_on = %s, closed = %s
+            WHERE id = %s""",
+            [
+                (on := _iso(cursor_on), on, pos, on, occ, _iso(next_on), closed, chase_id)
+                for chase_id, cursor_on, pos, occ, next_on, closed in moves
+            ],
+        )
+
+
+def _pg_array(values: Iterable[Any]) -> str:
+    """A PostgreSQL array literal of ints, dates, booleans and NULLs (nothing to quote)."""
+    iso = _memoised_iso()
+
+    def text(value: Any) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):  # before int: a bool is an int
+            return "t" if value else "f"
+        if isinstance(value, int):
+            return str(value)
+        return iso(value)
+
+    return "{" + ",".join(map(text, values)) + "}"
+
+
+def _sqlite_preparer(field: Any) -> Any:
+    """``bulk._preparer``, and dates as text once per distinct day (a day's rows
+    repeat a few dates: no adapter call per value)."""
+    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+        return _memoised_iso()
+    return bulk._preparer(field)
+
+
+def _memoised_iso() -> Any:
+    seen: dict[date, str] = {}
+
+    def iso(day: date | None) -> str | None:
+        if day is None:
+            return None
+        found = seen.get(day)
+        if found is None:
+            found = seen[day] = day.isoformat()
+        return found
+
+    return iso
+
+
+def _insert(model: Any, names: Sequence[str], rows: list[tuple]) -> None:
+    """``bulk.insert``; on SQLite one prepared statement run for every row instead
+    (executemany): no statement of thousands of parameters to rewrite and parse."""
+    if connection.vendor != "sqlite" or not rows:
+        bulk.insert(model, names, rows)
+        return
+    meta = model._meta
+    fields = {f.attname: f for f in meta.concrete_fields if not f.primary_key}
+    given = [fields[name] for name in names]
+    now = timezone.now()
+    constants = [(f, bulk._constant(f, now)) for name, f in fields.items() if name not in names]
+    tail = tuple(value for _f, value in constants)
+    preparers = [(i, prepare) for i, f in enumerate(given) if (prepare := _sqlite_preparer(f))]
+    quote = connection.ops.quote_name
+    columns = [f.column for f in given] + [f.column for f, _value in constants]
+    marks = ", ".join(["%s"] * len(columns))
+    statement = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({marks})"
+    )
+
+    def prepared() -> Iterator[tuple]:
+        for row in rows:
+            if preparers:
+                row = list(row)
+                for i, prepare in preparers:
+                    row[i] = prepare(row[i])
+            yield (*row, *tail)
+
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, prepared())
 
 
 def wake_policy(policy: Policy, today: date) -> int:

@@ -284,24 +284,44 @@ class Ladder:
         as_of: date,
         hold: Hold = NO_HOLD,
     ) -> Decision:
-        if receivable.balance <= 0:
+        return self.decide_values(
+            receivable.due_date, receivable.balance, receivable.currency,
+            receivable.client_kind, receivable.risk, receivable.start, cursor, as_of, hold,
+        )  # fmt: skip
+
+    def decide_values(
+        self,
+        due_date: date,
+        balance: Decimal,
+        currency: str,
+        client_kind: str,
+        risk: str,
+        start: date | None,
+        cursor: tuple[date, int, int] | None,
+        as_of: date,
+        hold: Hold = NO_HOLD,
+    ) -> Decision:
+        """``decide`` from the receivable's values: the daily run calls it a million
+        times, and a memo hit then builds no ``Receivable``."""
+        if balance <= 0:
             return CLOSED
-        events = self.events(receivable.due_date)
+        events = self._events.get(due_date)
+        if events is None:
+            events = self.events(due_date)
         if not events:
             return CLOSED
-        start = receivable.start
         if start is not None and start < events[0].on:
             start = None  # earlier than every event: it changes nothing, share the memo
-        key = (
-            receivable.due_date,
-            cursor or NO_CURSOR,
-            as_of,
-            start,
-            hold,
-            self._signature(receivable),
-        )
+        receivable = None
+        signature: tuple = ()
+        if self._conditional:
+            receivable = Receivable(due_date, balance, currency, client_kind, risk, start)
+            signature = self._signature(receivable)
+        key = (due_date, cursor or NO_CURSOR, as_of, start, hold, signature)
         decision = self._decisions.get(key)
         if decision is None:
+            if receivable is None:
+                receivable = Receivable(due_date, balance, currency, client_kind, risk, start)
             decision = self._decide(receivable, events, cursor or NO_CURSOR, as_of, start, hold)
             if len(self._decisions) > 200_000:
                 self._decisions.clear()

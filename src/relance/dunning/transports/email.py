@@ -25,6 +25,8 @@ import logging
 import re
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from email.utils import make_msgid, parseaddr
 
@@ -76,11 +78,26 @@ class EmailTransport:
 
     def __init__(self, mailer: str = "default") -> None:
         self.mailer = mailer  # an alias of settings.MAILERS
+        self._keeping = False
+        self._kept: SmtpBackend | None = None  # the SMTP connection kept open, if any
+
+    @contextmanager
+    def keep_open(self) -> Iterator[EmailTransport]:
+        """Send everything inside the block over one SMTP connection (a dispatch
+        pass): no connection, greeting and QUIT per message."""
+        self._keeping = True
+        try:
+            yield self
+        finally:
+            self._keeping = False
+            if self._kept is not None:
+                _close(self._kept)
+                self._kept = None
 
     def send(self, message: Outgoing) -> Delivery:
         if not message.to:
             raise RecipientRejected((), _("no recipient"))
-        backend = mailers[self.mailer]
+        backend = self._kept or mailers[self.mailer]
         if not isinstance(backend, SmtpBackend):
             mail, message_id = _build(message)
             try:
@@ -88,7 +105,10 @@ class EmailTransport:
             except OSError as exc:
                 raise TemporaryError(_("sending failed: %(error)s") % {"error": exc}) from exc
             return Delivery(provider_id=message_id)
-        return _send_smtp(backend, message)
+        if not self._keeping:
+            return _send_smtp(backend, message)
+        self._kept = backend
+        return _send_smtp(backend, message, keep=True)
 
 
 def _build(message: Outgoing) -> tuple[EmailMultiAlternatives, str]:
@@ -100,8 +120,12 @@ def _build(message: Outgoing) -> tuple[EmailMultiAlternatives, str]:
     return mail, message_id
 
 
-def _send_smtp(backend: SmtpBackend, message: Outgoing) -> Delivery:
-    """Deliver over SMTP, to the addresses that can be written in an envelope."""
+def _send_smtp(backend: SmtpBackend, message: Outgoing, keep: bool = False) -> Delivery:
+    """Deliver over SMTP, to the addresses that can be written in an envelope.
+
+    ``keep``: leave the connection open for the next message (closed after a failure).
+    A kept connection the server dropped meanwhile fails before the final dot, where
+    nothing can have been delivered: it is opened again once and the message sent."""
     try:
         sender = backend.prep_address(message.sender or settings.DEFAULT_FROM_EMAIL)
     except ValueError as exc:
@@ -121,15 +145,31 @@ def _send_smtp(backend: SmtpBackend, message: Outgoing) -> Delivery:
             _("invalid addresses: %(addresses)s") % {"addresses": ", ".join(invalid)},
         )
     # An invalid address is left out of the To header too (it could not even be written).
-    mail, message_id = _build(replace(message, to=tuple(addresses.values())))
-    content = mail.message(policy=email.policy.SMTP).as_bytes()
+    mail, message_id = build(replace(message, to=tuple(addresses.values())))
     try:
-        backend.open()
-        refused = _transaction(backend.connection, sender, list(addresses), content)
+        # Built once, with the SMTP policy; headers are checked here (no line breaks…).
+        content = mail.message(policy=email.policy.SMTP).as_bytes()
+    except ValueError as exc:
+        raise MessageRejected(_("the email cannot be built: %(error)s") % {"error": exc}) from exc
+    reused = keep and backend.connection is not None
+    done = False
+    try:
+        try:
+            backend.open()
+            refused = _transaction(backend.connection, sender, list(addresses), content)
+        except (smtplib.SMTPServerDisconnected, ConnectionError):
+            if not reused:
+                raise
+            # Dropped while idle (before the dot: nothing delivered): once more, afresh.
+            _close(backend)
+            backend.open()
+            refused = _transaction(backend.connection, sender, list(addresses), content)
+        done = True
     except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors
         raise _classify(exc, addresses) from exc
     finally:
-        _close(backend)
+        if not (keep and done):
+            _close(backend)
     rejected = tuple(invalid) + tuple(addresses[address] for address in refused)
     return Delivery(provider_id=message_id, rejected=rejected)
 
