@@ -136,6 +136,37 @@ def client_acme(org):
 
 
 @pytest.fixture
+def new_acme(org):
+    """new_acme(phone="", **fields): ACME Industries (Lyon, with its SIREN) and Claire
+    Martin, its billing contact (factures@acme.example); ``fields`` set the client's
+    own (language, cycle…)."""
+    from relance.ledger.models import Client, Contact, ContactRole
+
+    def make(phone: str = "", **fields):
+        client = Client.objects.create(
+            organisation=org,
+            name="ACME Industries",
+            siren="552100554",
+            address_line1="3 quai Rambaud",
+            postcode="69002",
+            city="Lyon",
+            **fields,
+        )
+        Contact.objects.create(
+            organisation=org,
+            client=client,
+            first_name="Claire",
+            last_name="Martin",
+            role=ContactRole.BILLING,
+            email="factures@acme.example",
+            phone=phone,
+        )
+        return client
+
+    return make
+
+
+@pytest.fixture
 def make_invoice():
     """Create and issue an invoice: make_invoice(client, "120.00", due=date(...))."""
     from relance.ledger import issuing

@@ -6,29 +6,9 @@ import pytest
 
 
 @pytest.fixture
-def chased(org):
+def chased(new_acme):
     """ACME (B2B, French) with a billing contact who has an email and a mobile."""
-    from relance.ledger.models import Client, Contact, ContactRole
-
-    client = Client.objects.create(
-        organisation=org,
-        name="ACME Industries",
-        siren="552100554",
-        address_line1="3 quai Rambaud",
-        postcode="69002",
-        city="Lyon",
-        language="fr",
-    )
-    Contact.objects.create(
-        organisation=org,
-        client=client,
-        first_name="Claire",
-        last_name="Martin",
-        role=ContactRole.BILLING,
-        email="factures@acme.example",
-        phone="+33612345678",
-    )
-    return client
+    return new_acme(phone="+33612345678", language="fr")
 
 
 @pytest.fixture

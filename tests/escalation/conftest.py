@@ -10,28 +10,12 @@ AS_OF = date(2026, 6, 1)  # a Monday
 
 
 @pytest.fixture
-def debtor(org):
-    from relance.ledger.models import Client, Contact, ContactRole
+def debtor(new_acme):
+    from relance.ledger.models import Contact, ContactRole
 
-    client = Client.objects.create(
-        organisation=org,
-        name="ACME Industries",
-        siren="552100554",
-        address_line1="3 quai Rambaud",
-        postcode="69002",
-        city="Lyon",
-        language="fr",
-    )
+    client = new_acme(language="fr")
     Contact.objects.create(
-        organisation=org,
-        client=client,
-        first_name="Claire",
-        last_name="Martin",
-        role=ContactRole.BILLING,
-        email="factures@acme.example",
-    )
-    Contact.objects.create(
-        organisation=org,
+        organisation=client.organisation,
         client=client,
         first_name="Paul",
         last_name="Durand",

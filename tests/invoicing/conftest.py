@@ -9,27 +9,8 @@ JAN_15 = date(2026, 1, 15)
 
 
 @pytest.fixture
-def acme(org):
-    from relance.ledger.models import Client, Contact, ContactRole
-
-    client = Client.objects.create(
-        organisation=org,
-        name="ACME Industries",
-        siren="552100554",
-        address_line1="3 quai Rambaud",
-        postcode="69002",
-        city="Lyon",
-        language="fr",
-    )
-    Contact.objects.create(
-        organisation=org,
-        client=client,
-        first_name="Claire",
-        last_name="Martin",
-        role=ContactRole.BILLING,
-        email="factures@acme.example",
-    )
-    return client
+def acme(new_acme):
+    return new_acme(language="fr")
 
 
 @pytest.fixture

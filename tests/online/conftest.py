@@ -34,28 +34,9 @@ def online(org, standin):
 
 
 @pytest.fixture
-def payer(org):
+def payer(new_acme):
     """A French client with a billing contact."""
-    from relance.ledger.models import Client, Contact, ContactRole
-
-    client = Client.objects.create(
-        organisation=org,
-        name="ACME Industries",
-        siren="552100554",
-        address_line1="3 quai Rambaud",
-        postcode="69002",
-        city="Lyon",
-        language="fr",
-    )
-    Contact.objects.create(
-        organisation=org,
-        client=client,
-        first_name="Claire",
-        last_name="Martin",
-        role=ContactRole.BILLING,
-        email="factures@acme.example",
-    )
-    return client
+    return new_acme(language="fr")
 
 
 @pytest.fixture

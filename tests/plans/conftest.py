@@ -9,29 +9,8 @@ AS_OF = date(2026, 3, 2)  # a Monday
 
 
 @pytest.fixture
-def debtor(org):
-    from relance.ledger.models import Client, Contact, ContactRole
-
-    client = Client.objects.create(
-        organisation=org,
-        name="ACME Industries",
-        siren="552100554",
-        address_line1="3 quai Rambaud",
-        postcode="69002",
-        city="Lyon",
-        language="en",
-        cycle_months=1,
-        cycle_day=10,
-    )
-    Contact.objects.create(
-        organisation=org,
-        client=client,
-        first_name="Claire",
-        last_name="Martin",
-        role=ContactRole.BILLING,
-        email="factures@acme.example",
-    )
-    return client
+def debtor(new_acme):
+    return new_acme(language="en", cycle_months=1, cycle_day=10)
 
 
 @pytest.fixture
