@@ -33,6 +33,25 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_request_at_a_time_on_sqlite(django_db_setup: object) -> None:
+    """On SQLite the live server's threads all use the test's in-memory connection
+    (Django's LiveServerThread shares it): a page's htmx parts served at once would use
+    it together ("bad parameter or other API misuse", a 500, a lost session). Serve one
+    request at a time there; PostgreSQL keeps a threaded server."""
+    from django.core.servers.basehttp import WSGIServer
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    class OneAtATime(WSGIServer):
+        # The live server thread itself takes the shared connection (LiveServerThread.run).
+        def __init__(self, *args: object, connections_override: object = None, **kw: object):
+            super().__init__(*args, **kw)
+
+    if connection.vendor == "sqlite":
+        LiveServerThread.server_class = OneAtATime
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
