@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -221,17 +221,15 @@ def hold_for_pending_credit(
     A credit in the review queue or unmatched that could be the client's holds them
     until tomorrow, when the run looks again (by then the credit is matched or not).
     A stale statement is reported: the run cannot know what the bank received since."""
-    from relance.banking.matching import clients_with_pending_credit, last_statement_import
+    from relance.banking.matching import clients_with_pending_credit, statement_age
 
     tomorrow = as_of + timedelta(days=1)
     for client_id in clients_with_pending_credit(organisation):
         by_client[client_id] = max(by_client.get(client_id, date.min), tomorrow)
         report.waiting_for_credit += 1
-    last = last_statement_import(organisation)
-    if last is not None:
-        age = (as_of - timezone.localtime(last).date()).days
-        if age > settings.statement_max_age_days:
-            report.statement_age_days = age
+    age = statement_age(organisation, as_of)
+    if age is not None and age > settings.statement_max_age_days:
+        report.statement_age_days = age
 
 
 def wake(*, client_id: int, invoice_id: int | None = None, on: date) -> None:
@@ -551,7 +549,7 @@ class _Recorder:
         existing = self._existing_messages()
         self._hold_back(existing)
         # Plain rows, not model instances: the all-due day writes a million of them.
-        _insert(Reminder, REMINDER_COLUMNS, self.reminders)
+        bulk.insert(Reminder, REMINDER_COLUMNS, self.reminders)
         self._messages(existing)
         _update_chases(self.moves)
         self._reset()
@@ -624,7 +622,7 @@ class _Recorder:
                     str(status), self.opening(self.zones[client_id]),
                 )
             )  # fmt: skip
-        _insert(Message, MESSAGE_COLUMNS, new)
+        bulk.insert(Message, MESSAGE_COLUMNS, new)
         self.report.messages += len(new)
 
 
@@ -663,7 +661,7 @@ def _update_chases(moves: list[tuple[int, date | None, int, int, date | None, bo
             return
         # One prepared statement run for every chase (no statement of thousands of
         # parameters to rewrite and parse per chunk).
-        _iso = _memoised_iso()
+        _iso = bulk.iso_days()
         cursor.executemany(
             f"""UPDATE {table} SET
                 cursor_on = COALESCE(%s, cursor_on),
@@ -680,7 +678,7 @@ def _update_chases(moves: list[tuple[int, date | None, int, int, date | None, bo
 
 def _pg_array(values: Iterable[Any]) -> str:
     """A PostgreSQL array literal of ints, dates, booleans and NULLs (nothing to quote)."""
-    iso = _memoised_iso()
+    iso = bulk.iso_days()
 
     def text(value: Any) -> str:
         if value is None:
@@ -692,61 +690,6 @@ def _pg_array(values: Iterable[Any]) -> str:
         return iso(value)
 
     return "{" + ",".join(map(text, values)) + "}"
-
-
-def _sqlite_preparer(field: Any) -> Any:
-    """``bulk._preparer``, and dates as text once per distinct day (a day's rows
-    repeat a few dates: no adapter call per value)."""
-    if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
-        return _memoised_iso()
-    return bulk._preparer(field)
-
-
-def _memoised_iso() -> Any:
-    seen: dict[date, str] = {}
-
-    def iso(day: date | None) -> str | None:
-        if day is None:
-            return None
-        found = seen.get(day)
-        if found is None:
-            found = seen[day] = day.isoformat()
-        return found
-
-    return iso
-
-
-def _insert(model: Any, names: Sequence[str], rows: list[tuple]) -> None:
-    """``bulk.insert``; on SQLite one prepared statement run for every row instead
-    (executemany): no statement of thousands of parameters to rewrite and parse."""
-    if connection.vendor != "sqlite" or not rows:
-        bulk.insert(model, names, rows)
-        return
-    meta = model._meta
-    fields = {f.attname: f for f in meta.concrete_fields if not f.primary_key}
-    given = [fields[name] for name in names]
-    now = timezone.now()
-    constants = [(f, bulk._constant(f, now)) for name, f in fields.items() if name not in names]
-    tail = tuple(value for _f, value in constants)
-    preparers = [(i, prepare) for i, f in enumerate(given) if (prepare := _sqlite_preparer(f))]
-    quote = connection.ops.quote_name
-    columns = [f.column for f in given] + [f.column for f, _value in constants]
-    marks = ", ".join(["%s"] * len(columns))
-    statement = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({marks})"
-    )
-
-    def prepared() -> Iterator[tuple]:
-        for row in rows:
-            if preparers:
-                row = list(row)
-                for i, prepare in preparers:
-                    row[i] = prepare(row[i])
-            yield (*row, *tail)
-
-    with connection.cursor() as cursor:
-        cursor.executemany(statement, prepared())
 
 
 def wake_policy(policy: Policy, today: date) -> int:

@@ -17,6 +17,7 @@ they stand once issued.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
 from django.db import connection, models
@@ -79,12 +80,29 @@ def _copy(
     return ids
 
 
+def iso_days() -> Callable[[Any], Any]:
+    """Dates as ISO text, each distinct day made once (rows repeat a few dates);
+    anything else (None, text already) as it is."""
+    days: dict[date, str] = {}
+
+    def iso(day: Any) -> Any:
+        if not isinstance(day, date):
+            return day
+        found = days.get(day)
+        if found is None:
+            found = days[day] = day.isoformat()
+        return found
+
+    return iso
+
+
 def _preparer(field: models.Field) -> Callable[[Any], Any] | None:
     """How a value of this field goes to the driver (None: as it is).
 
-    Dates need nothing: Django registers their adapter with sqlite3, and
-    psycopg takes them as they are. Aware datetimes are stored the way the
-    backend wants (naive UTC text on SQLite), and JSON as JSON.
+    psycopg takes dates as they are; on SQLite they go as ISO text, made once per
+    distinct day (a batch repeats a few dates: no adapter call per value). Aware
+    datetimes are stored the way the backend wants (naive UTC text on SQLite),
+    and JSON as JSON.
     """
     if isinstance(field, models.JSONField):
         return lambda value: field.get_db_prep_save(value, connection)
@@ -98,6 +116,8 @@ def _preparer(field: models.Field) -> Callable[[Any], Any] | None:
             return prepared[value]
 
         return prepare
+    if connection.vendor == "sqlite" and isinstance(field, models.DateField):
+        return iso_days()
     return None
 
 
@@ -122,36 +142,39 @@ def insert(
         return []
     if connection.vendor == "postgresql":
         return _copy(model, names, rows, returning=returning)
-    if returning and not connection.features.can_return_rows_from_bulk_insert:
-        raise RuntimeError("this database cannot return the ids of a multi-row INSERT")
-    meta = model._meta
-    fields = {f.attname: f for f in meta.concrete_fields if not f.primary_key}
-    given = [fields[name] for name in names]
-    now = timezone.now()
-    constants = [(f, _constant(f, now)) for name, f in fields.items() if name not in names]
+    given, constants = _columns(model, names)
     columns = [f.column for f in given] + [f.column for f, _value in constants]
-    tail = [value for _f, value in constants]
+    tail = tuple(value for _f, value in constants)
     preparers = [(i, prepare) for i, f in enumerate(given) if (prepare := _preparer(f))]
-    per_row = len(columns)
-    limit = connection.features.max_query_params or 65535
-    size = max(1, min(MAX_ROWS, limit // per_row))
     quote = connection.ops.quote_name
+    meta = model._meta
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) VALUES "
-    one = "(" + ", ".join(["%s"] * per_row) + ")"
-    suffix = f" RETURNING {quote(meta.pk.column)}" if returning else ""
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+
+    def prepared(chunk: Sequence[Sequence[Any]]) -> Any:
+        for row in chunk:
+            if preparers:
+                row = list(row)
+                for i, prepare in preparers:
+                    row[i] = prepare(row[i])
+            yield (*row, *tail)
+
+    if not returning:
+        # One short statement run for every row: no statement of thousands of
+        # parameters for the SQLite cursor to rewrite and parse.
+        with connection.cursor() as cursor:
+            cursor.executemany(head + one, prepared(rows))
+        return []
+    if not connection.features.can_return_rows_from_bulk_insert:
+        raise RuntimeError("this database cannot return the ids of a multi-row INSERT")
+    limit = connection.features.max_query_params or 65535
+    size = max(1, min(MAX_ROWS, limit // len(columns)))
+    suffix = f" RETURNING {quote(meta.pk.column)}"
     ids: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
-            params: list[Any] = []
-            for row in chunk:
-                if preparers:
-                    row = list(row)
-                    for i, prepare in preparers:
-                        row[i] = prepare(row[i])
-                params.extend(row)
-                params.extend(tail)
+            params = [value for row in prepared(chunk) for value in row]
             cursor.execute(head + ", ".join([one] * len(chunk)) + suffix, params)
-            if returning:
-                ids.extend(pk for (pk,) in cursor.fetchall())
+            ids.extend(pk for (pk,) in cursor.fetchall())
     return ids
