@@ -57,6 +57,7 @@ __all__ = [
     "confirm",
     "last_statement_import",
     "match_lines",
+    "statement_age",
 ]
 
 PENDING = (BankLineStatus.REVIEW, BankLineStatus.UNMATCHED)
@@ -652,6 +653,15 @@ def clients_with_pending_credit(organisation: Any) -> set[int]:
             if name_key(name) in names:
                 found.add(pk)
     return found
+
+
+def statement_age(organisation: Any, today: date) -> int | None:
+    """Days from the last statement import to ``today``, in the organisation's
+    calendar (None: never imported)."""
+    last = last_statement_import(organisation)
+    if last is None:
+        return None
+    return (today - timezone.localtime(last, organisation.tzinfo).date()).days
 
 
 def last_statement_import(organisation: Any) -> datetime | None:

@@ -90,7 +90,7 @@ def proposal(
     found = debt(client, as_of, invoices)
     if found is None:
         return None
-    settings = settings or EscalationSettings.read(client.organisation)
+    settings = settings or EscalationSettings.for_org(client.organisation)
     return rules.decide(
         found, settings.thresholds(), as_of, seller_country=client.organisation.country or "FR"
     )

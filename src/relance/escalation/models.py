@@ -86,11 +86,6 @@ class EscalationSettings(models.Model):
         found = cls.objects.filter(organisation=organisation).first()
         return found or cls(organisation=organisation)
 
-    @classmethod
-    def read(cls, organisation: Any) -> EscalationSettings:
-        """The settings without writing anything (pages only read): defaults if none."""
-        return cls.for_org(organisation)
-
     def thresholds(self) -> rules.Thresholds:
         return rules.Thresholds(
             write_off_below=self.write_off_threshold,

@@ -462,7 +462,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
         .filter(status__in=(NoticeStatus.AWAITING_APPROVAL, NoticeStatus.APPROVED)),
         "tasks": scoped(request, Task).select_related("client").filter(done_on__isnull=True),
         "alerts": ends.limitation_alerts(organisation, today),
-        "settings": EscalationSettings.read(organisation),
+        "settings": EscalationSettings.for_org(organisation),
     }
     return render(request, "escalation/list.html", context)
 

@@ -207,14 +207,11 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 def _bank_state(organisation: Any) -> dict[str, Any]:
     """What the bank side tells the run: a stale statement, credits awaiting review."""
-    from relance.banking.matching import clients_with_pending_credit, last_statement_import
+    from relance.banking.matching import clients_with_pending_credit, statement_age
 
-    last = last_statement_import(organisation)
-    age = None
-    if last is not None:
-        age = (organisation.today() - timezone.localtime(last, organisation.tzinfo).date()).days
-        if age <= DunningSettings.for_org(organisation).statement_max_age_days:
-            age = None
+    age = statement_age(organisation, organisation.today())
+    if age is not None and age <= DunningSettings.for_org(organisation).statement_max_age_days:
+        age = None
     return {
         "statement_age": age,
         "waiting_for_credit": len(clients_with_pending_credit(organisation)),

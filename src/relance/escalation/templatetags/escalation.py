@@ -23,7 +23,7 @@ def escalation_panel(context: Any, client: Any) -> str:
     request = context.get("request")
     organisation = client.organisation
     today = organisation.today()
-    settings = EscalationSettings.read(organisation)
+    settings = EscalationSettings.for_org(organisation)
     overdue = ends.overdue(client, today)
     proposal = ends.proposal(client, today, overdue, settings)
     estimate = None
