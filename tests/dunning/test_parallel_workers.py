@@ -84,7 +84,7 @@ def test_two_dispatchers_send_each_message_once(org, owing, smtp_server, sms_out
 
 def test_two_runs_of_the_same_day_record_each_reminder_once(org, owing, monkeypatch):
     # Small groups, so the two runs interleave their transactions.
-    monkeypatch.setattr(engine, "CLIENTS_PER_BATCH", 4)
+    monkeypatch.setattr(engine, "CHASES_PER_BATCH", 4)
     engine.run(org, DUE - timedelta(days=3))  # the courtesy reminders, before the race
     day = DUE + timedelta(days=9)  # +9: the late-fee notice, +1 and +4 skipped
 

@@ -19,11 +19,17 @@ def test_the_runs_rows_are_the_values_django_gives(org, chased, make_invoice):
         cursor_on=date(2026, 2, 1), cursor_position=0, cursor_occurrence=0
     )
     rows = Chase.objects.filter(organisation=org).order_by("pk").values_list(*engine._FIELDS)
+    ids = [row[0] for row in rows]
+    reader = engine._Reader(date(2030, 1, 1))  # every chase due
 
-    plain = [tuple(row) for row in engine._plain_rows(rows)]
+    plain = [tuple(row) for row in reader.rows(ids)]
 
     assert plain == list(rows)
     assert len(plain) == 3
+    # A batch holds the chases asked for, and nothing else.
+    assert [row[0] for row in reader.rows(ids[1:])] == ids[1:]
+    # Nor a chase not due yet on the run's day.
+    assert list(engine._Reader(date(2026, 1, 1)).rows(ids)) == []
     balances = [row[engine._FIELDS.index("invoice__balance")] for row in plain]
     assert balances == [
         chase.invoice.balance for chase in Chase.objects.order_by("pk").select_related("invoice")

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import copy
 import zoneinfo
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,7 +47,9 @@ from .models import (
     Run,
 )
 
-CLIENTS_PER_BATCH = 1000
+# Due chases recorded per transaction: whole clients, up to this many chases (a client
+# with more is split; its message of the day then gathers them, as a second run's would).
+CHASES_PER_BATCH = 10_000
 REMINDER_COLUMNS = (
     "organisation_id", "chase_id", "client_id", "invoice_id", "step_id", "channels", "position",
     "occurrence", "planned_on", "fired_on", "status", "tone", "kind",
@@ -307,15 +310,13 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
     due = Chase.objects.filter(organisation=organisation, next_action_on__lte=as_of, closed=False)
     if only is not None:
         due = due.filter(client_id__in=list(only))
-    client_ids = sorted(set(due.values_list("client_id", flat=True)))
     recorder = _Recorder(organisation, as_of, settings, report)
-    for start in range(0, len(client_ids), CLIENTS_PER_BATCH):
-        group = client_ids[start : start + CLIENTS_PER_BATCH]
-        rows = due.filter(client_id__in=group).order_by("client_id", "pk").values_list(*_FIELDS)
+    reader = _Reader(as_of)
+    for ids in _batches(due):
         before = copy.deepcopy(report)
         try:
             with transaction.atomic():
-                for row in _plain_rows(rows):
+                for row in reader.rows(ids):
                     _decide_one(row, as_of, policies, by_client, by_invoice, recorder)
                 recorder.flush()
         except IntegrityError:
@@ -338,32 +339,111 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
     )
 
 
-def _plain_rows(rows: Any) -> Iterator[Sequence[Any]]:
-    """The rows of a ``values_list`` query through a plain cursor, each column converted
-    as Django converts it (SQLite: dates from text, decimals from floats) but once per
-    distinct value: a day's rows share few dates and amounts."""
-    compiler = rows.query.get_compiler(connection.alias)
-    sql, params = compiler.as_sql()
-    fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
-    columns = [
-        (i, _Column(converters, expression))
-        for i, (converters, expression) in compiler.get_converters(fields).items()
-    ]
+def _batches(due: Any) -> Iterator[list[int]]:
+    """The due chases' ids in client order, cut into batches of whole clients (read first
+    in one pass over the index of next dates; kept as compact arrays)."""
+    clients, chases = array("q"), array("q")
+    sql, params = (
+        due.order_by("client_id", "pk").values_list("client_id", "pk").query.sql_with_params()
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(2000):
-            # A column the driver already gives as Django would (SQLite's dates) is
-            # left alone from the next chunk on.
-            columns = [(i, column) for i, column in columns if not column.identity]
-            if not columns:
-                yield from chunk
-                continue
-            converts = [(i, column.convert) for i, column in columns]
-            for row in chunk:
-                row = list(row)
-                for i, convert in converts:
-                    row[i] = convert(row[i])
-                yield row
+        while chunk := cursor.fetchmany(10_000):
+            for client_id, chase_id in chunk:
+                clients.append(client_id)
+                chases.append(chase_id)
+    start, total = 0, len(chases)
+    while start < total:
+        end = min(start + CHASES_PER_BATCH, total)
+        if end < total:
+            # Back to the start of the last client cut in two, unless it is the only one.
+            cut = end
+            while cut > start and clients[cut - 1] == clients[end]:
+                cut -= 1
+            end = cut if cut > start else end
+        yield chases[start:end].tolist()
+        start = end
+
+
+def _selected() -> list[Any]:
+    """``_FIELDS`` as the run selects them. SQLite's driver would parse every date and
+    time column of every row (Django asks it to, by declared type): a unary plus hides
+    the declared type, the text comes through, and ``_Column`` parses each distinct
+    value once, with Django's own converters."""
+    if connection.vendor != "sqlite":
+        return list(_FIELDS)
+    selected: list[Any] = []
+    for name in _FIELDS:
+        if name == "pk":
+            selected.append(name)
+            continue
+        model, path = Chase, name.split("__")
+        for part in path[:-1]:
+            model = model._meta.get_field(part).related_model
+        field = model._meta.get_field(path[-1])
+        if isinstance(field, models.DateField | models.TimeField):  # DateTimeField too
+            selected.append(Func(F(name), template="+%(expressions)s", output_field=field))
+        else:
+            selected.append(name)
+    return selected
+
+
+class _Reader:
+    """Reads a batch of due chases by id: the ``_FIELDS`` of each, through a plain cursor.
+
+    The statement is compiled once per run (Django would prepare each of thousands of ids
+    per batch); each column is converted as Django converts it (SQLite: dates from text,
+    decimals from floats) but once per distinct value: a day's rows share few dates and
+    amounts."""
+
+    MARK = -7  # the placeholder id whose ``IN (%s)`` becomes the batch's ids
+
+    def __init__(self, as_of: date) -> None:
+        # By primary key, not by client: a filter on the organisation's clients lets the
+        # planner walk every chase of the organisation for each batch.
+        query = (
+            Chase.objects.filter(pk__in=[self.MARK], next_action_on__lte=as_of, closed=False)
+            .order_by("client_id", "pk")
+            .values_list(*_selected())
+        )
+        compiler = query.query.get_compiler(connection.alias)
+        sql, params = compiler.as_sql()
+        table = connection.ops.quote_name(Chase._meta.db_table)
+        marker = f"{table}.{connection.ops.quote_name('id')} IN (%s)"
+        if sql.count(marker) != 1 or list(params).count(self.MARK) != 1:
+            raise RuntimeError(f"unexpected SQL for the due chases: {sql}")
+        self.head, self.tail = sql.split(marker)
+        self.column = marker.removesuffix(" IN (%s)")
+        self.at = list(params).index(self.MARK)
+        self.params = list(params)
+        fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
+        self.columns = [
+            (i, _Column(converters, expression))
+            for i, (converters, expression) in compiler.get_converters(fields).items()
+        ]
+
+    def rows(self, ids: list[int]) -> Iterator[Sequence[Any]]:
+        params = self.params[: self.at] + self.params[self.at + 1 :]
+        if connection.vendor == "postgresql":
+            where, params[self.at : self.at] = f"{self.column} = ANY(%s)", [ids]
+        else:
+            where = f"{self.column} IN ({', '.join(['%s'] * len(ids))})"
+            params[self.at : self.at] = ids
+        with connection.cursor() as cursor:
+            cursor.execute(self.head + where + self.tail, params)
+            while chunk := cursor.fetchmany(2000):
+                # A column the driver already gives as Django would (SQLite's dates) is
+                # left alone from the next chunk on.
+                self.columns = [(i, column) for i, column in self.columns if not column.identity]
+                if not self.columns:
+                    yield from chunk
+                    continue
+                converts = [(i, column.convert) for i, column in self.columns]
+                for row in chunk:
+                    row = list(row)
+                    for i, convert in converts:
+                        row[i] = convert(row[i])
+                    yield row
 
 
 class _Column:
@@ -447,6 +527,27 @@ def _decide_one(
     recorder.fire(chase_id, client_id, invoice_id, tz_name, decision)
 
 
+class _Existing(NamedTuple):
+    pk: int
+    client_id: int
+    channel: str
+    status: str
+    tone: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What every chase a decision fires repeats: its reminder rows after the chase's own
+    ids, its cursor move, and what it adds to the client's messages of the day."""
+
+    skipped: tuple[tuple, ...]
+    fired: tuple
+    move: tuple[date, int, int, date | None, bool]
+    channels: tuple[str, ...]
+    entry: tuple[str, int, str, bool]  # tone, position, template, needs approval
+    position: int
+
+
 class _Recorder:
     """Collects a group's decisions and writes them in a few statements."""
 
@@ -461,8 +562,11 @@ class _Recorder:
         self.country = organisation.country or "FR"
         self._openings: dict[str, datetime] = {}
         self._days: dict[datetime, date] = {}
-        # id(step) -> what every reminder and outbox entry of that step repeats
-        self._steps: dict[int, tuple[tuple, tuple[str, ...], tuple]] = {}
+        # id(decision) -> (decision, its number in self._plans): what each of its rows repeats
+        self._plan_of: dict[int, tuple[ladder.Decision, int]] = {}
+        self._plans: list[_Plan] = []
+        self._driver_day = bulk.driver_days()
+        self._letters_of: dict[frozenset[int], list[tuple[str, str, str, str]]] = {}
         self._reset()
 
     def local_day(self, moment: datetime) -> date:
@@ -473,23 +577,43 @@ class _Recorder:
                 self._days[moment] = found
         return found
 
-    def _step(self, step: ladder.StepRule) -> tuple[tuple, tuple[str, ...], tuple]:
-        found = self._steps.get(id(step))
-        if found is None:
-            found = self._steps[id(step)] = (
-                (step.key or None, ",".join(step.channels)),
-                step.channels,
-                (step.tone, step.position, step.template, step.needs_approval),
-            )
-        return found
+    def _plan(self, d: ladder.Decision) -> int:
+        """What every row of a decision repeats, made once per decision (the ladder
+        memoises decisions: a million rows share a few hundred)."""
+        if len(self._plans) >= 100_000 and not self.fired_plans:
+            self._plan_of.clear()
+            self._plans.clear()
+            self._letters_of.clear()
+        assert d.fire is not None
+        day = self._driver_day
+
+        def tail(event: ladder.Event, status: str) -> tuple:
+            step = event.step
+            return (
+                step.key or None, ",".join(step.channels), event.position, event.occurrence,
+                day(event.on), day(self.as_of), status, step.tone, step.kind,
+            )  # fmt: skip
+
+        event, step = d.fire, d.fire.step
+        plan = _Plan(
+            skipped=tuple(tail(e, _SKIPPED) for e in d.skipped),
+            fired=tail(event, _FIRED),
+            move=(event.on, event.position, event.occurrence, d.next_on, False),
+            channels=step.channels,
+            entry=(step.tone, step.position, step.template, step.needs_approval),
+            position=step.position,
+        )
+        self._plans.append(plan)
+        self._plan_of[id(d)] = (d, len(self._plans) - 1)
+        return len(self._plans) - 1
 
     def _reset(self) -> None:
         self.reminders: list[tuple] = []  # rows of REMINDER_COLUMNS
         self.moves: list[tuple[int, date | None, int, int, date | None, bool]] = []
-        # (client, channel) -> [(tone, position, template, needs_approval)]
-        self.outbox: dict[tuple[int, str], list[tuple[str, int, str, bool]]] = defaultdict(list)
+        self.fired_plans: list[int] = []  # the plan of each fired chase
+        # client -> the plans fired for them (their messages of the day), and time zone
+        self.client_plans: dict[int, set[int]] = {}
         self.zones: dict[int, str] = {}
-        self.fired: dict[int, tuple[int, tuple[str, ...], int]] = {}
 
     def close(self, chase_id: int) -> None:
         self.report.closed += 1
@@ -501,40 +625,21 @@ class _Recorder:
     def fire(
         self, chase_id: int, client_id: int, invoice_id: int, tz: str, d: ladder.Decision
     ) -> None:
-        assert d.fire is not None
-        org_id = self.organisation.pk
-        as_of = self.as_of
-        append = self.reminders.append
-        for event in d.skipped:
-            step = event.step
-            (key, channels), _, _ = self._step(step)
-            append(
-                (
-                    org_id, chase_id, client_id, invoice_id, key, channels, event.position,
-                    event.occurrence, event.on, as_of, _SKIPPED, step.tone, step.kind,
-                )
-            )  # fmt: skip
-        event = d.fire
-        step = event.step
-        (key, channels), step_channels, entry = self._step(step)
-        append(
-            (
-                org_id, chase_id, client_id, invoice_id, key, channels, event.position,
-                event.occurrence, event.on, as_of, _FIRED, step.tone, step.kind,
-            )
-        )  # fmt: skip
-        report = self.report
-        report.fired += 1
-        if d.skipped:
-            report.skipped += len(d.skipped)
-        report.by_step[step.position] += 1
-        outbox = self.outbox
-        for channel in step_channels:
-            report.by_channel[channel] += 1
-            outbox[(client_id, channel)].append(entry)
-        self.zones[client_id] = tz
-        self.fired[chase_id] = (client_id, step_channels, len(d.skipped))
-        self.moves.append((chase_id, event.on, event.position, event.occurrence, d.next_on, False))
+        found = self._plan_of.get(id(d))
+        number = found[1] if found is not None and found[0] is d else self._plan(d)
+        plan = self._plans[number]
+        head = (self.organisation.pk, chase_id, client_id, invoice_id)
+        if plan.skipped:
+            for tail in plan.skipped:
+                self.reminders.append(head + tail)
+        self.reminders.append(head + plan.fired)
+        self.moves.append((chase_id, *plan.move))
+        self.fired_plans.append(number)
+        plans = self.client_plans.get(client_id)
+        if plans is None:
+            plans = self.client_plans[client_id] = set()
+            self.zones[client_id] = tz
+        plans.add(number)
 
     def opening(self, tz: str) -> datetime:
         found = self._openings.get(tz)
@@ -548,23 +653,43 @@ class _Recorder:
     def flush(self) -> None:
         existing = self._existing_messages()
         self._hold_back(existing)
+        self._count()
         # Plain rows, not model instances: the all-due day writes a million of them.
-        bulk.insert(Reminder, REMINDER_COLUMNS, self.reminders)
+        bulk.insert(Reminder, REMINDER_COLUMNS, self.reminders, prepared=True)
         self._messages(existing)
         _update_chases(self.moves)
         self._reset()
 
-    def _existing_messages(self) -> dict[tuple[int, str], Message]:
-        if not self.outbox:
-            return {}
-        return {
-            (m.client_id, m.channel): m
-            for m in Message.objects.filter(
-                client_id__in={client for client, _ in self.outbox}, day=self.as_of
-            )
-        }
+    def _count(self) -> None:
+        report = self.report
+        for number, n in Counter(self.fired_plans).items():
+            plan = self._plans[number]
+            report.fired += n
+            report.skipped += n * len(plan.skipped)
+            report.by_step[plan.position] += n
+            for channel in plan.channels:
+                report.by_channel[channel] += n
 
-    def _hold_back(self, existing: dict[tuple[int, str], Message]) -> None:
+    def _existing_messages(self) -> dict[tuple[int, str], _Existing]:
+        """The clients' messages of the day already recorded (by an earlier batch or run):
+        a plain query, as Django would prepare each of a thousand client ids."""
+        if not self.client_plans:
+            return {}
+        clients = list(self.client_plans)
+        table = connection.ops.quote_name(Message._meta.db_table)
+        if connection.vendor == "postgresql":
+            among, params = "= ANY(%s)", [clients]
+        else:
+            among, params = f"IN ({', '.join(['%s'] * len(clients))})", clients
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, client_id, channel, status, tone FROM {table} "
+                f"WHERE day = %s AND client_id {among}",
+                [self._driver_day(self.as_of), *params],
+            )
+            return {(row[1], row[2]): _Existing(*row) for row in cursor.fetchall()}
+
+    def _hold_back(self, existing: dict[tuple[int, str], _Existing]) -> None:
         """A step that fires after the client's message of the day on one of its channels
         already left (a second run the same day) waits for tomorrow's message: recorded
         now, it would ride on no message and never be sent."""
@@ -576,52 +701,77 @@ class _Recorder:
         if not gone:
             return
         late = {
-            chase_id
-            for chase_id, (client_id, channels, _skipped) in self.fired.items()
-            if any((client_id, channel) in gone for channel in channels)
+            r[1]
+            for r in self.reminders
+            if r[10] == _FIRED and any((r[2], channel) in gone for channel in r[5].split(","))
         }
         if not late:
             return
         tomorrow = self.as_of + timedelta(days=1)
-        self.reminders = [r for r in self.reminders if r[1] not in late]
         self.moves = [
             (m[0], None, -1, -1, tomorrow, False) if m[0] in late else m for m in self.moves
         ]
-        for chase_id in late:
-            _client, _channels, skipped = self.fired.pop(chase_id)
-            self.report.fired -= 1
-            self.report.skipped -= skipped
+        # Counted and messaged from what is left: the late chases' rows go.
+        fired = [r for r in self.reminders if r[10] == _FIRED]
+        assert len(fired) == len(self.fired_plans)
+        kept = [(r, n) for r, n in zip(fired, self.fired_plans, strict=True) if r[1] not in late]
+        self.reminders = [r for r in self.reminders if r[1] not in late]
+        self.fired_plans = [n for _r, n in kept]
+        self.client_plans = {}
+        for r, n in kept:
+            self.client_plans.setdefault(r[2], set()).add(n)
         # Their (client, channel) entries in the outbox meet the sent message and are skipped.
 
-    def _messages(self, existing: dict[tuple[int, str], Message]) -> None:
-        if not self.outbox:
-            return
-        new: list[tuple] = []  # rows of MESSAGE_COLUMNS
-        for (client_id, channel), fired in self.outbox.items():
+    def _letters(self, numbers: set[int]) -> list[tuple[str, str, str, str]]:
+        """The messages of a client whose chases fired these plans: per channel, the
+        firmest tone among them (its template), awaiting approval if any step needs it.
+        Made once per set of plans: clients share a few."""
+        key = frozenset(numbers)
+        found = self._letters_of.get(key)
+        if found is not None:
+            return found
+        # channel -> [(tone, position, template, needs_approval)]
+        entries: dict[str, list[tuple[str, int, str, bool]]] = defaultdict(list)
+        for number in sorted(numbers):
+            plan = self._plans[number]
+            for channel in plan.channels:
+                entries[channel].append(plan.entry)
+        found = []
+        for channel, fired in entries.items():
             tone, _, template, _ = max(fired, key=lambda f: (ladder.TONE_RANK[f[0]], f[1]))
-            approval = any(f[3] for f in fired)
-            message = existing.get((client_id, channel))
-            if message is not None:
-                # The client already has today's message on this channel: it carries these too.
-                if message.status in (MessageStatus.QUEUED, MessageStatus.AWAITING_APPROVAL) and (
-                    ladder.TONE_RANK[tone] > ladder.TONE_RANK[message.tone]
-                ):
-                    Message.objects.filter(pk=message.pk, status=message.status).update(
-                        tone=tone, template=template
-                    )
-                continue
             if channel == "call":
                 status = MessageStatus.TO_DO
-            elif approval:
+            elif any(f[3] for f in fired):
                 status = MessageStatus.AWAITING_APPROVAL
             else:
                 status = MessageStatus.QUEUED
-            new.append(
-                (
-                    self.organisation.pk, client_id, channel, self.as_of, tone, template,
-                    str(status), self.opening(self.zones[client_id]),
-                )
-            )  # fmt: skip
+            found.append((channel, tone, template, str(status)))
+        if len(self._letters_of) < 10_000:
+            self._letters_of[key] = found
+        return found
+
+    def _messages(self, existing: dict[tuple[int, str], _Existing]) -> None:
+        new: list[tuple] = []  # rows of MESSAGE_COLUMNS
+        for client_id, numbers in self.client_plans.items():
+            for channel, tone, template, status in self._letters(numbers):
+                message = existing.get((client_id, channel)) if existing else None
+                if message is not None:
+                    # The client already has today's message on this channel: it carries
+                    # these too.
+                    if message.status in (
+                        MessageStatus.QUEUED,
+                        MessageStatus.AWAITING_APPROVAL,
+                    ) and (ladder.TONE_RANK[tone] > ladder.TONE_RANK[message.tone]):
+                        Message.objects.filter(pk=message.pk, status=message.status).update(
+                            tone=tone, template=template
+                        )
+                    continue
+                new.append(
+                    (
+                        self.organisation.pk, client_id, channel, self.as_of, tone, template,
+                        status, self.opening(self.zones[client_id]),
+                    )
+                )  # fmt: skip
         bulk.insert(Message, MESSAGE_COLUMNS, new)
         self.report.messages += len(new)
 
@@ -659,21 +809,24 @@ def _update_chases(moves: list[tuple[int, date | None, int, int, date | None, bo
                 ],
             )
             return
-        # One prepared statement run for every chase (no statement of thousands of
-        # parameters to rewrite and parse per chunk).
-        _iso = bulk.iso_days()
+        # Prepared statements run for every chase (no statement of thousands of
+        # parameters to rewrite and parse per chunk): one for the chases that fired
+        # (a new cursor), one for the others.
+        iso = bulk.iso_days()
+        fired = [m for m in moves if m[1] is not None]
         cursor.executemany(
-            f"""UPDATE {table} SET
-                cursor_on = COALESCE(%s, cursor_on),
-                cursor_position = CASE WHEN %s IS NULL THEN cursor_position ELSE %s END,
-                cursor_occurrence = CASE WHEN %s IS NULL THEN cursor_occurrence ELSE %s END,
-                next_action_on = %s, closed = %s
-            WHERE id = %s""",
+            f"""UPDATE {table} SET cursor_on = %s, cursor_position = %s,
+                cursor_occurrence = %s, next_action_on = %s, closed = %s WHERE id = %s""",
             [
-                (on := _iso(cursor_on), on, pos, on, occ, _iso(next_on), closed, chase_id)
-                for chase_id, cursor_on, pos, occ, next_on, closed in moves
+                (iso(on), pos, occ, iso(next_on), closed, pk)
+                for pk, on, pos, occ, next_on, closed in fired
             ],
         )
+        if len(fired) < len(moves):
+            cursor.executemany(
+                f"UPDATE {table} SET next_action_on = %s, closed = %s WHERE id = %s",
+                [(iso(m[4]), m[5], m[0]) for m in moves if m[1] is None],
+            )
 
 
 def _pg_array(values: Iterable[Any]) -> str:

@@ -285,9 +285,10 @@ class Chase(models.Model):
             models.UniqueConstraint(fields=["plan_installment"], name="chase_unique_plan_part"),
         ]
         indexes = [
+            # The run's work of the day: an organisation's chases whose day has come.
             models.Index(
-                fields=["next_action_on"],
-                name="chase_next_action",
+                fields=["organisation", "next_action_on"],
+                name="chase_due",
                 condition=Q(next_action_on__isnull=False),
             ),
         ]
@@ -331,8 +332,17 @@ class Message(models.Model):
     invoice concerned, at the firmest tone among them. Its content is rendered
     when it is sent, from the invoices' state at that moment."""
 
-    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE)
-    client = models.ForeignKey("ledger.Client", on_delete=models.CASCADE, related_name="messages")
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        db_index=False,  # message_org_status
+    )
+    client = models.ForeignKey(
+        "ledger.Client",
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,  # message_one_per_client_channel_day
+    )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     day = models.DateField(_("day"))
     tone = models.CharField(_("tone"), max_length=10, choices=Tone.choices)
@@ -394,11 +404,31 @@ class Reminder(models.Model):
     step, occurrence), so a rerun of the same day records nothing new. The
     messages of its client that day on its channels are the ones that carry it."""
 
-    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE)
-    chase = models.ForeignKey(Chase, on_delete=models.CASCADE, related_name="reminders")
-    client = models.ForeignKey("ledger.Client", on_delete=models.CASCADE, related_name="+")
+    # The daily run writes up to a row per due invoice: organisation, client and invoice
+    # are copies of the chase's, written from the chase row in the same transaction, so
+    # the database checks only the chase (whose own keys check the rest), and each index
+    # here serves a reader: the unique one the chase's, (client, day) the messages'.
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,  # reminder_org_kind_day
+    )
+    chase = models.ForeignKey(
+        Chase,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        db_index=False,  # reminder_once_per_event
+    )
+    client = models.ForeignKey(
+        "ledger.Client",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # reminder_client_day
+    )
     invoice = models.ForeignKey(
-        "ledger.Invoice", on_delete=models.CASCADE, related_name="reminders"
+        "ledger.Invoice", on_delete=models.CASCADE, related_name="reminders", db_constraint=False
     )
     step = models.ForeignKey(Step, on_delete=models.SET_NULL, null=True, related_name="+")
     # The step's channels when it fired: the messages of (client, fired_on, channel) list it.
@@ -418,7 +448,11 @@ class Reminder(models.Model):
                 name="reminder_once_per_event",
             )
         ]
-        indexes = [models.Index(fields=["client", "fired_on"], name="reminder_client_day")]
+        indexes = [
+            models.Index(fields=["client", "fired_on"], name="reminder_client_day"),
+            # The steps acted on after the run (late fees, escalation) by kind and day.
+            models.Index(fields=["organisation", "kind", "fired_on"], name="reminder_org_kind_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.chase_id} step {self.position}.{self.occurrence}"

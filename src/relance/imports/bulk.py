@@ -42,6 +42,7 @@ def _copy(
     rows: Sequence[Sequence[Any]],
     *,
     returning: bool,
+    prepared: bool = False,
 ) -> list[int]:
     """PostgreSQL: COPY the rows, the ids taken from the table's sequence first.
 
@@ -53,7 +54,7 @@ def _copy(
     given, constants = _columns(model, names)
     columns = [f.column for f in given] + [f.column for f, _value in constants]
     tail = tuple(value for _f, value in constants)
-    preparers = [(i, prepare) for i, f in enumerate(given) if (prepare := _preparer(f))]
+    preparers = [] if prepared else _preparers(given)
     quote = connection.ops.quote_name
     ids: list[int] = []
     # Driver errors become Django's (IntegrityError …), as through Django's own cursors.
@@ -70,6 +71,10 @@ def _copy(
             f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
         )
         with raw.copy(statement) as copy:
+            if not (preparers or tail or returning):
+                for row in rows:
+                    copy.write_row(row)
+                return ids
             for index, row in enumerate(rows):
                 if preparers:
                     row = list(row)
@@ -94,6 +99,18 @@ def iso_days() -> Callable[[Any], Any]:
         return found
 
     return iso
+
+
+def driver_days() -> Callable[[Any], Any]:
+    """Dates as the driver takes them in ``insert(..., prepared=True)``: ISO text on
+    SQLite (made once per day), as they are for psycopg."""
+    if connection.vendor == "sqlite":
+        return iso_days()
+    return lambda day: day
+
+
+def _preparers(given: Sequence[models.Field]) -> list[tuple[int, Callable[[Any], Any]]]:
+    return [(i, prepare) for i, f in enumerate(given) if (prepare := _preparer(f))]
 
 
 def _preparer(field: models.Field) -> Callable[[Any], Any] | None:
@@ -135,23 +152,27 @@ def insert(
     rows: Sequence[Sequence[Any]],
     *,
     returning: bool = False,
+    prepared: bool = False,
 ) -> list[int]:
     """INSERT the rows (tuples of values for the field attnames ``names``);
-    return the new primary keys in the rows' order when ``returning``."""
+    return the new primary keys in the rows' order when ``returning``.
+
+    ``prepared``: the values are already as the driver takes them (``driver_days``
+    for dates): nothing is converted, and rows that fill every column go as they are."""
     if not rows:
         return []
     if connection.vendor == "postgresql":
-        return _copy(model, names, rows, returning=returning)
+        return _copy(model, names, rows, returning=returning, prepared=prepared)
     given, constants = _columns(model, names)
     columns = [f.column for f in given] + [f.column for f, _value in constants]
     tail = tuple(value for _f, value in constants)
-    preparers = [(i, prepare) for i, f in enumerate(given) if (prepare := _preparer(f))]
+    preparers = [] if prepared else _preparers(given)
     quote = connection.ops.quote_name
     meta = model._meta
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) VALUES "
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
 
-    def prepared(chunk: Sequence[Sequence[Any]]) -> Any:
+    def ready(chunk: Sequence[Sequence[Any]]) -> Any:
         for row in chunk:
             if preparers:
                 row = list(row)
@@ -163,7 +184,7 @@ def insert(
         # One short statement run for every row: no statement of thousands of
         # parameters for the SQLite cursor to rewrite and parse.
         with connection.cursor() as cursor:
-            cursor.executemany(head + one, prepared(rows))
+            cursor.executemany(head + one, rows if not (preparers or tail) else ready(rows))
         return []
     if not connection.features.can_return_rows_from_bulk_insert:
         raise RuntimeError("this database cannot return the ids of a multi-row INSERT")
@@ -174,7 +195,7 @@ def insert(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
-            params = [value for row in prepared(chunk) for value in row]
+            params = [value for row in ready(chunk) for value in row]
             cursor.execute(head + ", ".join([one] * len(chunk)) + suffix, params)
             ids.extend(pk for (pk,) in cursor.fetchall())
     return ids
