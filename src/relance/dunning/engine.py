@@ -12,10 +12,12 @@ delivers the outbox, re-checking every invoice at send time.
 from __future__ import annotations
 
 import copy
+import gc
 import zoneinfo
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -49,7 +51,7 @@ from .models import (
 
 # Due chases recorded per transaction: whole clients, up to this many chases (a client
 # with more is split; its message of the day then gathers them, as a second run's would).
-CHASES_PER_BATCH = 10_000
+CHASES_PER_BATCH = 20_000
 REMINDER_COLUMNS = (
     "organisation_id", "chase_id", "client_id", "invoice_id", "step_id", "channels", "position",
     "occurrence", "planned_on", "fired_on", "status", "tone", "kind",
@@ -312,19 +314,20 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
         due = due.filter(client_id__in=list(only))
     recorder = _Recorder(organisation, as_of, settings, report)
     reader = _Reader(as_of)
-    for ids in _batches(due):
-        before = copy.deepcopy(report)
-        try:
-            with transaction.atomic():
-                for row in reader.rows(ids):
-                    _decide_one(row, as_of, policies, by_client, by_invoice, recorder)
-                recorder.flush()
-        except IntegrityError:
-            # Another run recorded the same reminders first (unique per event): its work
-            # stands, and this group's counts are not reported as done here.
-            recorder.discard()
-            recorder.report = report = before
-            report.conflicts += 1
+    with _collector_paused():
+        for ids in _batches(due):
+            before = copy.deepcopy(report)
+            try:
+                with transaction.atomic():
+                    for row in reader.rows(ids):
+                        _decide_one(row, as_of, policies, by_client, by_invoice, recorder)
+                    recorder.flush()
+            except IntegrityError:
+                # Another run recorded the same reminders first (unique per event): its
+                # work stands, and this group's counts are not reported as done here.
+                recorder.discard()
+                recorder.report = report = before
+                report.conflicts += 1
     Run.objects.update_or_create(
         organisation=organisation,
         day=as_of,
@@ -337,6 +340,28 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
         },
         create_defaults={"started_at": started, "finished_at": timezone.now()},
     )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the batches are recorded: a batch allocates
+    rows by the ten thousand, none in a cycle, and the collector's passes over them cost
+    a tenth of a large run. Batches are freed as they go; cycles elsewhere in the
+    process wait for the end of the run."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _batch_size() -> int:
+    # An SQLite built with a lower limit of bound parameters (999 before 3.32) gets
+    # smaller batches: each batch binds its chase ids.
+    limit = connection.features.max_query_params or CHASES_PER_BATCH
+    return max(1, min(CHASES_PER_BATCH, limit - 20))
 
 
 def _batches(due: Any) -> Iterator[list[int]]:
@@ -352,9 +377,9 @@ def _batches(due: Any) -> Iterator[list[int]]:
             for client_id, chase_id in chunk:
                 clients.append(client_id)
                 chases.append(chase_id)
-    start, total = 0, len(chases)
+    start, total, size = 0, len(chases), _batch_size()
     while start < total:
-        end = min(start + CHASES_PER_BATCH, total)
+        end = min(start + size, total)
         if end < total:
             # Back to the start of the last client cut in two, unless it is the only one.
             cut = end
@@ -403,7 +428,7 @@ class _Reader:
         # planner walk every chase of the organisation for each batch.
         query = (
             Chase.objects.filter(pk__in=[self.MARK], next_action_on__lte=as_of, closed=False)
-            .order_by("client_id", "pk")
+            .order_by("pk")  # whole clients per batch: no need to sort by client
             .values_list(*_selected())
         )
         compiler = query.query.get_compiler(connection.alias)
@@ -438,12 +463,16 @@ class _Reader:
                 if not self.columns:
                     yield from chunk
                     continue
-                converts = [(i, column.convert) for i, column in self.columns]
+                converts = [(i, column.seen.get, column.convert) for i, column in self.columns]
                 for row in chunk:
                     row = list(row)
-                    for i, convert in converts:
-                        row[i] = convert(row[i])
+                    for i, known, convert in converts:
+                        value = known(row[i], _UNSEEN)  # most values: seen before
+                        row[i] = convert(row[i]) if value is _UNSEEN else value
                     yield row
+
+
+_UNSEEN = object()
 
 
 class _Column:
@@ -542,7 +571,7 @@ class _Plan:
 
     skipped: tuple[tuple, ...]
     fired: tuple
-    move: tuple[date, int, int, date | None, bool]
+    move: tuple[Any, int, int, Any]  # cursor day, position, occurrence, next day
     channels: tuple[str, ...]
     entry: tuple[str, int, str, bool]  # tone, position, template, needs approval
     position: int
@@ -598,7 +627,7 @@ class _Recorder:
         plan = _Plan(
             skipped=tuple(tail(e, _SKIPPED) for e in d.skipped),
             fired=tail(event, _FIRED),
-            move=(event.on, event.position, event.occurrence, d.next_on, False),
+            move=(day(event.on), event.position, event.occurrence, day(d.next_on)),
             channels=step.channels,
             entry=(step.tone, step.position, step.template, step.needs_approval),
             position=step.position,
@@ -609,7 +638,10 @@ class _Recorder:
 
     def _reset(self) -> None:
         self.reminders: list[tuple] = []  # rows of REMINDER_COLUMNS
-        self.moves: list[tuple[int, date | None, int, int, date | None, bool]] = []
+        # The chases' new state, as the driver takes it: (cursor day, position, occurrence,
+        # next day, id) for those that fired, (next day, closed, id) for the others.
+        self.fired_moves: list[tuple[Any, int, int, Any, int]] = []
+        self.moves: list[tuple[Any, bool, int]] = []
         self.fired_plans: list[int] = []  # the plan of each fired chase
         # client -> the plans fired for them (their messages of the day), and time zone
         self.client_plans: dict[int, set[int]] = {}
@@ -617,10 +649,10 @@ class _Recorder:
 
     def close(self, chase_id: int) -> None:
         self.report.closed += 1
-        self.moves.append((chase_id, None, -1, -1, None, True))
+        self.moves.append((None, True, chase_id))
 
     def move(self, chase_id: int, cursor: tuple | None, next_on: date | None) -> None:
-        self.moves.append((chase_id, None, -1, -1, next_on, False))
+        self.moves.append((self._driver_day(next_on), False, chase_id))
 
     def fire(
         self, chase_id: int, client_id: int, invoice_id: int, tz: str, d: ladder.Decision
@@ -633,7 +665,7 @@ class _Recorder:
             for tail in plan.skipped:
                 self.reminders.append(head + tail)
         self.reminders.append(head + plan.fired)
-        self.moves.append((chase_id, *plan.move))
+        self.fired_moves.append((*plan.move, chase_id))
         self.fired_plans.append(number)
         plans = self.client_plans.get(client_id)
         if plans is None:
@@ -657,7 +689,7 @@ class _Recorder:
         # Plain rows, not model instances: the all-due day writes a million of them.
         bulk.insert(Reminder, REMINDER_COLUMNS, self.reminders, prepared=True)
         self._messages(existing)
-        _update_chases(self.moves)
+        _update_chases(self.fired_moves, self.moves)
         self._reset()
 
     def _count(self) -> None:
@@ -677,16 +709,26 @@ class _Recorder:
             return {}
         clients = list(self.client_plans)
         table = connection.ops.quote_name(Message._meta.db_table)
+        day = self._driver_day(self.as_of)
         if connection.vendor == "postgresql":
-            among, params = "= ANY(%s)", [clients]
-        else:
-            among, params = f"IN ({', '.join(['%s'] * len(clients))})", clients
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id, client_id, channel, status, tone FROM {table} "
-                f"WHERE day = %s AND client_id {among}",
-                [self._driver_day(self.as_of), *params],
+            # Client by client, through the (client, channel, day) index: the table grows
+            # by the run's own messages faster than its statistics, and with a plain
+            # filter the planner walks every message of the day for each batch.
+            sql = (
+                "SELECT m.id, m.client_id, m.channel, m.status, m.tone "
+                "FROM unnest(%s::bigint[]) AS c(id) CROSS JOIN LATERAL "
+                f"(SELECT * FROM {table} WHERE client_id = c.id AND day = %s) AS m"
             )
+            params = [clients, day]
+        else:
+            marks = ", ".join(["%s"] * len(clients))
+            sql = (
+                f"SELECT id, client_id, channel, status, tone FROM {table} "
+                f"WHERE day = %s AND client_id IN ({marks})"
+            )
+            params = [day, *clients]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
             return {(row[1], row[2]): _Existing(*row) for row in cursor.fetchall()}
 
     def _hold_back(self, existing: dict[tuple[int, str], _Existing]) -> None:
@@ -708,9 +750,8 @@ class _Recorder:
         if not late:
             return
         tomorrow = self.as_of + timedelta(days=1)
-        self.moves = [
-            (m[0], None, -1, -1, tomorrow, False) if m[0] in late else m for m in self.moves
-        ]
+        self.fired_moves = [m for m in self.fired_moves if m[-1] not in late]
+        self.moves += [(self._driver_day(tomorrow), False, chase_id) for chase_id in late]
         # Counted and messaged from what is left: the late chases' rows go.
         fired = [r for r in self.reminders if r[10] == _FIRED]
         assert len(fired) == len(self.fired_plans)
@@ -776,56 +817,50 @@ class _Recorder:
         self.report.messages += len(new)
 
 
-def _update_chases(moves: list[tuple[int, date | None, int, int, date | None, bool]]) -> None:
-    """PostgreSQL: one UPDATE … FROM (unnest) for them all; SQLite: one prepared UPDATE
-    run for every chase (executemany). A move without a cursor keeps the stored one."""
-    if not moves:
-        return
+def _update_chases(
+    fired: list[tuple[Any, int, int, Any, int]], moved: list[tuple[Any, bool, int]]
+) -> None:
+    """Write the chases' new state: a new cursor and next day for those that fired, a
+    next day (or closed) for the others. PostgreSQL: one UPDATE … FROM (unnest) each;
+    SQLite: one prepared UPDATE run for every chase (executemany), no statement of
+    thousands of parameters to rewrite and parse."""
     table = Chase._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            ids, ons, positions, occurrences, nexts, closed = zip(*moves, strict=True)
-            cursor.execute(
-                f"""UPDATE {table} AS c SET
-                    cursor_on = COALESCE(v.cursor_on, c.cursor_on),
-                    cursor_position = CASE WHEN v.cursor_on IS NULL
-                        THEN c.cursor_position ELSE v.pos END,
-                    cursor_occurrence = CASE WHEN v.cursor_on IS NULL
-                        THEN c.cursor_occurrence ELSE v.occ END,
-                    next_action_on = v.next, closed = v.closed
-                FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::date[]) AS cursor_on,
-                             unnest(%s::smallint[]) AS pos, unnest(%s::smallint[]) AS occ,
-                             unnest(%s::date[]) AS next, unnest(%s::boolean[]) AS closed) AS v
-                WHERE c.id = v.id""",
-                # Array literals written here: the driver's per-element dumping of six
-                # lists of 100,000 values costs more than the statement itself.
-                [
-                    _pg_array(ids),
-                    _pg_array(ons),
-                    _pg_array(positions),
-                    _pg_array(occurrences),
-                    _pg_array(nexts),
-                    _pg_array(closed),
-                ],
-            )
+            if fired:
+                ons, positions, occurrences, nexts, ids = zip(*fired, strict=True)
+                cursor.execute(
+                    f"""UPDATE {table} AS c SET cursor_on = v.cursor_on,
+                        cursor_position = v.pos, cursor_occurrence = v.occ,
+                        next_action_on = v.next
+                    FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::date[]) AS cursor_on,
+                                 unnest(%s::smallint[]) AS pos, unnest(%s::smallint[]) AS occ,
+                                 unnest(%s::date[]) AS next) AS v
+                    WHERE c.id = v.id""",
+                    # Array literals written here: the driver's per-element dumping of
+                    # lists of 100,000 values costs more than the statement itself.
+                    [_pg_array(ids), _pg_array(ons), _pg_array(positions),
+                     _pg_array(occurrences), _pg_array(nexts)],
+                )  # fmt: skip
+            if moved:
+                nexts, closed, ids = zip(*moved, strict=True)
+                cursor.execute(
+                    f"""UPDATE {table} AS c SET next_action_on = v.next, closed = v.closed
+                    FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::date[]) AS next,
+                                 unnest(%s::boolean[]) AS closed) AS v
+                    WHERE c.id = v.id""",
+                    [_pg_array(ids), _pg_array(nexts), _pg_array(closed)],
+                )
             return
-        # Prepared statements run for every chase (no statement of thousands of
-        # parameters to rewrite and parse per chunk): one for the chases that fired
-        # (a new cursor), one for the others.
-        iso = bulk.iso_days()
-        fired = [m for m in moves if m[1] is not None]
-        cursor.executemany(
-            f"""UPDATE {table} SET cursor_on = %s, cursor_position = %s,
-                cursor_occurrence = %s, next_action_on = %s, closed = %s WHERE id = %s""",
-            [
-                (iso(on), pos, occ, iso(next_on), closed, pk)
-                for pk, on, pos, occ, next_on, closed in fired
-            ],
-        )
-        if len(fired) < len(moves):
+        if fired:
             cursor.executemany(
-                f"UPDATE {table} SET next_action_on = %s, closed = %s WHERE id = %s",
-                [(iso(m[4]), m[5], m[0]) for m in moves if m[1] is None],
+                f"""UPDATE {table} SET cursor_on = %s, cursor_position = %s,
+                    cursor_occurrence = %s, next_action_on = %s WHERE id = %s""",
+                fired,
+            )
+        if moved:
+            cursor.executemany(
+                f"UPDATE {table} SET next_action_on = %s, closed = %s WHERE id = %s", moved
             )
 
 

@@ -42,6 +42,11 @@ class StepKind(models.TextChoices):
     WRITE_OFF_PROPOSAL = "write_off_proposal", _("Write-off proposal")
 
 
+# The steps a person or the escalation app acts on after the run (late fees are booked
+# from their notices): the only reminders read by kind, through partial indexes.
+ESCALATION_KINDS = ("work_stop", "formal_notice", "handoff", "write_off_proposal")
+
+
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     SMS = "sms", _("SMS")
@@ -254,15 +259,31 @@ class Chase(models.Model):
     to find its work, so a day's cost follows the day's work.
     """
 
-    organisation = models.ForeignKey("organisations.Organisation", on_delete=models.CASCADE)
+    # The run rewrites a chase each time it acts on it, and every index of the table
+    # with it (PostgreSQL): no index here that another one already serves.
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.CASCADE,
+        db_index=False,  # chase_due
+    )
     client = models.ForeignKey("ledger.Client", on_delete=models.CASCADE, related_name="chases")
-    invoice = models.ForeignKey("ledger.Invoice", on_delete=models.CASCADE, related_name="chases")
+    invoice = models.ForeignKey(
+        "ledger.Invoice",
+        on_delete=models.CASCADE,
+        related_name="chases",
+        db_index=False,  # chase_unique_installment
+    )
     installment = models.ForeignKey(
         "ledger.Installment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     # An installment of a payment plan (``invoice`` is then the plan's oldest invoice).
     plan_installment = models.ForeignKey(
-        "plans.PlanInstallment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "plans.PlanInstallment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # chase_unique_plan_part
     )
     due_date = models.DateField()
     # The last event that fired (see rules.ladder.Event.key); null before the first.
@@ -286,11 +307,7 @@ class Chase(models.Model):
         ]
         indexes = [
             # The run's work of the day: an organisation's chases whose day has come.
-            models.Index(
-                fields=["organisation", "next_action_on"],
-                name="chase_due",
-                condition=Q(next_action_on__isnull=False),
-            ),
+            models.Index(fields=["organisation", "next_action_on"], name="chase_due"),
         ]
 
     def __str__(self) -> str:
@@ -406,13 +423,13 @@ class Reminder(models.Model):
 
     # The daily run writes up to a row per due invoice: organisation, client and invoice
     # are copies of the chase's, written from the chase row in the same transaction, so
-    # the database checks only the chase (whose own keys check the rest), and each index
+    # the database checks only the chase (whose own keys check the rest); each index
     # here serves a reader: the unique one the chase's, (client, day) the messages'.
     organisation = models.ForeignKey(
         "organisations.Organisation",
         on_delete=models.CASCADE,
         db_constraint=False,
-        db_index=False,  # reminder_org_kind_day
+        db_index=False,  # reminder_fee_notices, reminder_escalation; deleted with a scan
     )
     chase = models.ForeignKey(
         Chase,
@@ -430,7 +447,16 @@ class Reminder(models.Model):
     invoice = models.ForeignKey(
         "ledger.Invoice", on_delete=models.CASCADE, related_name="reminders", db_constraint=False
     )
-    step = models.ForeignKey(Step, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Neither checked nor indexed: a deleted step leaves an id that reads as no step
+    # (a left join), and the reminder keeps its own channels, tone and kind.
+    step = models.ForeignKey(
+        Step,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     # The step's channels when it fired: the messages of (client, fired_on, channel) list it.
     channels = models.CharField(max_length=40)
     position = models.SmallIntegerField()
@@ -450,8 +476,18 @@ class Reminder(models.Model):
         ]
         indexes = [
             models.Index(fields=["client", "fired_on"], name="reminder_client_day"),
-            # The steps acted on after the run (late fees, escalation) by kind and day.
-            models.Index(fields=["organisation", "kind", "fired_on"], name="reminder_org_kind_day"),
+            # The steps acted on after the run, by day: partial, so that the day's
+            # messages and calls (nearly every reminder) add nothing to them.
+            models.Index(
+                fields=["organisation", "fired_on"],
+                name="reminder_fee_notices",
+                condition=Q(kind="late_fee_notice"),
+            ),
+            models.Index(
+                fields=["organisation", "fired_on"],
+                name="reminder_escalation",
+                condition=Q(kind__in=ESCALATION_KINDS),
+            ),
         ]
 
     def __str__(self) -> str:

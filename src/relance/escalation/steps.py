@@ -19,10 +19,12 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from relance import formats
-from relance.dunning.models import Reminder, ReminderStatus
+from relance.dunning.models import ESCALATION_KINDS, Reminder, ReminderStatus
 from relance.ledger.models import ActivityKind, ClientStatus, Invoice
 from relance.ledger.models.timeline import record
 from relance.rules import escalation as rules
@@ -39,7 +41,14 @@ from .models import (
 
 OPEN_NOTICES = (NoticeStatus.AWAITING_APPROVAL, NoticeStatus.APPROVED)
 
-KINDS = ("work_stop", "formal_notice", "handoff", "write_off_proposal")
+KINDS = ESCALATION_KINDS
+# The kinds as literals, as in the partial index's condition: SQLite uses a partial
+# index only for a query that repeats its condition, and bound parameters do not.
+_ESCALATION = RawSQL(
+    f'"{Reminder._meta.db_table}"."kind" IN ({", ".join(repr(str(k)) for k in KINDS)})',
+    [],
+    output_field=BooleanField(),
+)
 _KIND = {"handoff": EscalationKind.COLLECTION, "write_off_proposal": EscalationKind.WRITE_OFF}
 _ADVICE = {
     rules.Option.AGENCY: EscalationKind.COLLECTION,
@@ -51,10 +60,14 @@ _ADVICE = {
 
 def pending(organisation: Any, as_of: date) -> list[Reminder]:
     """Escalation steps fired up to ``as_of`` that nothing has acted on yet."""
-    return list(
+    return list(pending_query(organisation, as_of))
+
+
+def pending_query(organisation: Any, as_of: date) -> Any:
+    return (
         Reminder.objects.filter(
+            _ESCALATION,
             organisation=organisation,
-            kind__in=KINDS,
             # A run that catches up records earlier steps as skipped: a state change
             # (unlike a message) still applies, so those are acted on too.
             status__in=(ReminderStatus.FIRED, ReminderStatus.SKIPPED),
