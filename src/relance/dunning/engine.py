@@ -12,12 +12,10 @@ delivers the outbox, re-checking every invoice at send time.
 from __future__ import annotations
 
 import copy
-import gc
 import zoneinfo
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -27,7 +25,7 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from relance import formats
+from relance import collector, formats
 from relance.imports import bulk
 from relance.ledger.models import ActivityKind, ClientStatus, Payment
 from relance.ledger.models.timeline import record
@@ -314,7 +312,9 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
         due = due.filter(client_id__in=list(only))
     recorder = _Recorder(organisation, as_of, settings, report)
     reader = _Reader(as_of)
-    with _collector_paused():
+    # Batches allocate rows by the ten thousand (the collector's passes over them cost
+    # a tenth of a large run): see relance.collector.
+    with collector.paused():
         for ids in _batches(due):
             before = copy.deepcopy(report)
             try:
@@ -340,21 +340,6 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
         },
         create_defaults={"started_at": started, "finished_at": timezone.now()},
     )
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the batches are recorded: a batch allocates
-    rows by the ten thousand, none in a cycle, and the collector's passes over them cost
-    a tenth of a large run. Batches are freed as they go; cycles elsewhere in the
-    process wait for the end of the run."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _batch_size() -> int:

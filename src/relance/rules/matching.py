@@ -30,7 +30,6 @@ below the automatic threshold.
 
 from __future__ import annotations
 
-import gc
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -45,6 +44,7 @@ from operator import add, attrgetter, lshift, ne
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from relance import collector
 from relance.rules.money import ZERO
 
 __all__ = [
@@ -337,13 +337,8 @@ class Matcher:
     ) -> None:
         # Millions of new lists and tuples, no cycles: the cyclic collector would
         # only rescan them again and again while they are made.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector.paused():
             self._build(items, clients, threshold)
-        finally:
-            if collecting:
-                gc.enable()
 
     def _build(self, items: Sequence[OpenItem], clients: Iterable[ClientInfo], threshold: int):
         self.items = items
@@ -842,13 +837,8 @@ class Matcher:
     def match_all(self, credits: Iterable[Credit]) -> list[Match]:
         """``match`` for each credit, in order. The answers make no cycles: the
         cyclic collector, off meanwhile, would only walk the indexes again and again."""
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector.paused():
             return [self.match(credit) for credit in credits]
-        finally:
-            if collecting:
-                gc.enable()
 
 
 def match_credits(
