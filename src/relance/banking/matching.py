@@ -483,18 +483,7 @@ class _Ledger:
                     _("An invoice of this proposal no longer belongs to the client.")
                 )
             shares.append(Share(invoice, Decimal(row["amount"])))
-        payment = record_payment(
-            client=client,
-            amount=line.amount,
-            currency=line.currency,
-            date=line.booking_date,
-            shares=shares,
-            method="transfer",
-            reference=reference,
-            payer_name=line.payer_name[:200],
-            keep_excess_as_credit=True,
-            author=self.author,
-        )
+        payment = _record(line, client, shares, reference, self.author)
         paid = _Paid(
             payment.date,
             payment.pk,
@@ -540,7 +529,13 @@ def _pay(line: BankLine, author: Any) -> Payment:
         raise PaymentError(
             _("A payment of the same amount from this payer is already recorded: check it first.")
         )
-    shares = _shares(line, client)
+    return _record(line, client, _shares(line, client), reference, author)
+
+
+def _record(
+    line: BankLine | _Line, client: Client, shares: list[Share], reference: str, author: Any
+) -> Payment:
+    """A bank credit's payment: a transfer from the payer, any excess kept as credit."""
     return record_payment(
         client=client,
         amount=line.amount,

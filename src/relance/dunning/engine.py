@@ -511,7 +511,7 @@ def _decide_one(
     policy_id = policies.resolve(invoice_policy, client_policy, client_kind)
     steps = policies.ladders.get(policy_id) if policy_id else None
     if steps is None:
-        recorder.move(chase_id, None, None)  # no policy: nothing to do until one is set
+        recorder.move(chase_id, None)  # no policy: nothing to do until one is set
         return
     start = issue_date
     if sent_at is not None:
@@ -536,7 +536,7 @@ def _decide_one(
     if decision.held:
         recorder.report.held += 1
     if decision.fire is None:
-        recorder.move(chase_id, None, decision.next_on)
+        recorder.move(chase_id, decision.next_on)
         return
     recorder.fire(chase_id, client_id, invoice_id, tz_name, decision)
 
@@ -636,7 +636,7 @@ class _Recorder:
         self.report.closed += 1
         self.moves.append((None, True, chase_id))
 
-    def move(self, chase_id: int, cursor: tuple | None, next_on: date | None) -> None:
+    def move(self, chase_id: int, next_on: date | None) -> None:
         self.moves.append((self._driver_day(next_on), False, chase_id))
 
     def fire(
@@ -802,51 +802,44 @@ class _Recorder:
         self.report.messages += len(new)
 
 
+# The columns of each move (with their PostgreSQL types), the rows ending with the id.
+_FIRED_MOVE = (
+    ("cursor_on", "date"), ("cursor_position", "smallint"), ("cursor_occurrence", "smallint"),
+    ("next_action_on", "date"),
+)  # fmt: skip
+_OTHER_MOVE = (("next_action_on", "date"), ("closed", "boolean"))
+
+
 def _update_chases(
     fired: list[tuple[Any, int, int, Any, int]], moved: list[tuple[Any, bool, int]]
 ) -> None:
     """Write the chases' new state: a new cursor and next day for those that fired, a
-    next day (or closed) for the others. PostgreSQL: one UPDATE … FROM (unnest) each;
-    SQLite: one prepared UPDATE run for every chase (executemany), no statement of
-    thousands of parameters to rewrite and parse."""
-    table = Chase._meta.db_table
+    next day (or closed) for the others."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            if fired:
-                ons, positions, occurrences, nexts, ids = zip(*fired, strict=True)
-                cursor.execute(
-                    f"""UPDATE {table} AS c SET cursor_on = v.cursor_on,
-                        cursor_position = v.pos, cursor_occurrence = v.occ,
-                        next_action_on = v.next
-                    FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::date[]) AS cursor_on,
-                                 unnest(%s::smallint[]) AS pos, unnest(%s::smallint[]) AS occ,
-                                 unnest(%s::date[]) AS next) AS v
-                    WHERE c.id = v.id""",
-                    # Array literals written here: the driver's per-element dumping of
-                    # lists of 100,000 values costs more than the statement itself.
-                    [_pg_array(ids), _pg_array(ons), _pg_array(positions),
-                     _pg_array(occurrences), _pg_array(nexts)],
-                )  # fmt: skip
-            if moved:
-                nexts, closed, ids = zip(*moved, strict=True)
-                cursor.execute(
-                    f"""UPDATE {table} AS c SET next_action_on = v.next, closed = v.closed
-                    FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::date[]) AS next,
-                                 unnest(%s::boolean[]) AS closed) AS v
-                    WHERE c.id = v.id""",
-                    [_pg_array(ids), _pg_array(nexts), _pg_array(closed)],
-                )
-            return
-        if fired:
-            cursor.executemany(
-                f"""UPDATE {table} SET cursor_on = %s, cursor_position = %s,
-                    cursor_occurrence = %s, next_action_on = %s WHERE id = %s""",
-                fired,
-            )
-        if moved:
-            cursor.executemany(
-                f"UPDATE {table} SET next_action_on = %s, closed = %s WHERE id = %s", moved
-            )
+        _update(cursor, _FIRED_MOVE, fired)
+        _update(cursor, _OTHER_MOVE, moved)
+
+
+def _update(cursor: Any, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
+    """Set ``columns`` of the chases from rows of (values…, id). PostgreSQL: one
+    UPDATE … FROM (unnest) of array literals (the driver's per-element dumping of lists
+    of 100,000 values costs more than the statement itself); SQLite: one prepared UPDATE
+    run for every row (no statement of thousands of parameters to rewrite and parse)."""
+    if not rows:
+        return
+    table = Chase._meta.db_table
+    if connection.vendor == "postgresql":
+        *values, ids = zip(*rows, strict=True)
+        sets = ", ".join(f"{name} = v.{name}" for name, _type in columns)
+        arrays = ", ".join(f"unnest(%s::{kind}[]) AS {name}" for name, kind in columns)
+        cursor.execute(
+            f"UPDATE {table} AS c SET {sets} FROM "
+            f"(SELECT unnest(%s::bigint[]) AS id, {arrays}) AS v WHERE c.id = v.id",
+            [_pg_array(ids), *map(_pg_array, values)],
+        )
+        return
+    sets = ", ".join(f"{name} = %s" for name, _type in columns)
+    cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)
 
 
 def _pg_array(values: Iterable[Any]) -> str:
