@@ -217,25 +217,40 @@ class _Inbox:
 
 
 @pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on localhost; relance's default mailer points at it."""
+def serve_smtp(settings):
+    """serve_smtp(handler) -> controller: a real SMTP server (aiosmtpd) on localhost
+    with this handler, relance's default mailer pointed at it; stopped after the test."""
     import socket
 
     from aiosmtpd.controller import Controller
 
-    inbox = _Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+    started = []
+
+    def start(handler):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        started.append(controller)
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+            }
         }
-    }
+        return controller
+
     try:
-        yield inbox
+        yield start
     finally:
-        controller.stop()
+        for controller in started:
+            controller.stop()
+
+
+@pytest.fixture
+def smtp_server(serve_smtp):
+    """A real SMTP server on localhost; relance's default mailer points at it."""
+    inbox = _Inbox()
+    serve_smtp(inbox)
+    return inbox

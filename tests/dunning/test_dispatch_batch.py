@@ -34,25 +34,9 @@ class _Sessions:
 
 
 @pytest.fixture
-def sessions(settings):
-    from aiosmtpd.controller import Controller
-
+def sessions(serve_smtp):
     handler = _Sessions()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
-        }
-    }
-    try:
-        yield handler, controller
-    finally:
-        controller.stop()
+    return handler, serve_smtp(handler)
 
 
 def _clients(org, make_invoice, count: int) -> None:
@@ -170,7 +154,6 @@ class _Refusing(_Sessions):
 def test_a_bounce_in_a_batch_stops_the_clients_next_message(org, chased, make_invoice, run_day):
     """The email bounces: the client is paused (a task for a person), so its SMS read
     in the same batch is not sent either, as when each message read the register."""
-    import socket
 
     from aiosmtpd.controller import Controller
     from django.conf import settings

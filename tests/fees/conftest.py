@@ -29,25 +29,5 @@ def fee_policy(org):
 
 
 @pytest.fixture
-def debtor(org, fee_policy):
-    from relance.ledger.models import Client, Contact, ContactRole
-
-    client = Client.objects.create(
-        organisation=org,
-        name="ACME Industries",
-        siren="552100554",
-        address_line1="3 quai Rambaud",
-        postcode="69002",
-        city="Lyon",
-        language="fr",
-        dunning_policy=fee_policy,
-    )
-    Contact.objects.create(
-        organisation=org,
-        client=client,
-        first_name="Claire",
-        last_name="Martin",
-        role=ContactRole.BILLING,
-        email="factures@acme.example",
-    )
-    return client
+def debtor(new_acme, fee_policy):
+    return new_acme(language="fr", dunning_policy=fee_policy)
