@@ -60,3 +60,24 @@ def test_a_message_before_the_window_waits_for_it_the_same_day(org, chased, make
     assert set(Message.objects.values_list("not_before", flat=True)) == {
         datetime(2026, 2, 5, 7, 0, tzinfo=UTC)  # 08:00 in Paris, that same morning
     }
+
+
+def test_forecast_of_sent_invoices_and_held_chases(org, chased, make_invoice, run_day):
+    """The "next 7 days" page on a register as it is in use: invoices sent by email (the
+    ladder starts from the sending day) and a chase its run looks at without firing."""
+    from datetime import UTC, datetime
+
+    from relance.dunning import foresight
+    from relance.ledger.models import Invoice
+
+    sent = make_invoice(chased, "1200.00", issue_date=date(2026, 1, 5), due=date(2026, 2, 4))
+    Invoice.objects.filter(pk=sent.pk).update(sent_at=datetime(2026, 1, 6, 9, 0, tzinfo=UTC))
+    waiting = make_invoice(chased, "300.00", issue_date=date(2026, 1, 20), due=date(2026, 3, 20))
+    # Looked at on the 1st: nothing fires before 17 March, yet the chase is due that day.
+    Chase.objects.filter(invoice=waiting).update(next_action_on=date(2026, 2, 1))
+    items = foresight.forecast(org, date(2026, 2, 1), days=7)
+    assert [(i.day, i.channel, i.invoice_numbers) for i in items] == [
+        (date(2026, 2, 2), "email", [sent.number]),
+        (date(2026, 2, 5), "email", [sent.number]),
+        (date(2026, 2, 5), "sms", [sent.number]),
+    ]

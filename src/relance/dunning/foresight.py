@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Sum
+from django.utils import timezone
 
 from relance.ledger.models import Allocation, Invoice, InvoiceKind
 from relance.rules import ladder
@@ -47,10 +48,13 @@ class _Sim:
         self.day = day
         self.fired: list[tuple[int, ladder.Decision]] = []
 
+    def local_day(self, moment: datetime) -> date:
+        return timezone.localtime(moment, self.tz).date()
+
     def close(self, chase_id: int) -> None:
         self.state.pop(chase_id, None)
 
-    def move(self, chase_id: int, cursor: Any, next_on: date | None) -> None:
+    def move(self, chase_id: int, next_on: date | None) -> None:
         self.state[chase_id][-3] = next_on
 
     def fire(self, chase_id: int, client_id: int, invoice_id: int, tz: str, d: Any) -> None:
