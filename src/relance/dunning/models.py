@@ -16,7 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -260,7 +261,8 @@ class Chase(models.Model):
     """
 
     # The run rewrites a chase each time it acts on it, and every index of the table
-    # with it (PostgreSQL): no index here that another one already serves.
+    # with it (PostgreSQL): no index here that another one already serves, and the
+    # optional keys are indexed only where set (a plain chase has four index entries).
     organisation = models.ForeignKey(
         "organisations.Organisation",
         on_delete=models.CASCADE,
@@ -271,10 +273,15 @@ class Chase(models.Model):
         "ledger.Invoice",
         on_delete=models.CASCADE,
         related_name="chases",
-        db_index=False,  # chase_unique_installment
+        db_index=False,  # chase_unique_receivable
     )
     installment = models.ForeignKey(
-        "ledger.Installment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "ledger.Installment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # chase_installment
     )
     # An installment of a payment plan (``invoice`` is then the plan's oldest invoice).
     plan_installment = models.ForeignKey(
@@ -295,19 +302,29 @@ class Chase(models.Model):
 
     class Meta:
         constraints = [
+            # One chase per receivable: the invoice itself, one of its installments, or a
+            # plan installment (0 standing for "none", which a key is never). One index
+            # for the three kinds, which also serves every lookup by invoice.
             models.UniqueConstraint(
-                fields=["invoice", "installment"], name="chase_unique_installment"
+                F("invoice"),
+                Coalesce("installment", Value(0), output_field=models.BigIntegerField()),
+                Coalesce("plan_installment", Value(0), output_field=models.BigIntegerField()),
+                name="chase_unique_receivable",
             ),
             models.UniqueConstraint(
-                fields=["invoice"],
-                condition=Q(installment__isnull=True, plan_installment__isnull=True),
-                name="chase_unique_invoice",
+                fields=["plan_installment"],
+                condition=Q(plan_installment__isnull=False),
+                name="chase_unique_plan_part",
             ),
-            models.UniqueConstraint(fields=["plan_installment"], name="chase_unique_plan_part"),
         ]
         indexes = [
             # The run's work of the day: an organisation's chases whose day has come.
             models.Index(fields=["organisation", "next_action_on"], name="chase_due"),
+            models.Index(
+                fields=["installment"],
+                condition=Q(installment__isnull=False),
+                name="chase_installment",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -349,15 +366,19 @@ class Message(models.Model):
     invoice concerned, at the firmest tone among them. Its content is rendered
     when it is sent, from the invoices' state at that moment."""
 
+    # Written by the daily run from the chases it read (a few hundred thousand on a big
+    # day): not checked by the database, as the reminders; Django cascades deletions.
     organisation = models.ForeignKey(
         "organisations.Organisation",
         on_delete=models.CASCADE,
+        db_constraint=False,
         db_index=False,  # message_org_status
     )
     client = models.ForeignKey(
         "ledger.Client",
         on_delete=models.CASCADE,
         related_name="messages",
+        db_constraint=False,
         db_index=False,  # message_one_per_client_channel_day
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -421,10 +442,11 @@ class Reminder(models.Model):
     step, occurrence), so a rerun of the same day records nothing new. The
     messages of its client that day on its channels are the ones that carry it."""
 
-    # The daily run writes up to a row per due invoice: organisation, client and invoice
-    # are copies of the chase's, written from the chase row in the same transaction, so
-    # the database checks only the chase (whose own keys check the rest); each index
-    # here serves a reader: the unique one the chase's, (client, day) the messages'.
+    # The daily run writes up to a row per due invoice, each from the chase row it read
+    # and moved in the same transaction: no key here is checked by the database (on
+    # PostgreSQL a million deferred checks cost as much as writing the rows). Django
+    # still cascades a deletion to the reminders. Each index serves a reader: the unique
+    # one the chase's, (client, day) the messages'.
     organisation = models.ForeignKey(
         "organisations.Organisation",
         on_delete=models.CASCADE,
@@ -435,6 +457,7 @@ class Reminder(models.Model):
         Chase,
         on_delete=models.CASCADE,
         related_name="reminders",
+        db_constraint=False,
         db_index=False,  # reminder_once_per_event
     )
     client = models.ForeignKey(
