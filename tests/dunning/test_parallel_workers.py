@@ -149,3 +149,64 @@ def test_two_worker_processes_run_the_day_once_and_send_each_message_once(tmp_pa
     assert len(report["messages"]) == count
     assert {n for n in inbox.by_id.values()} == {1}
     assert set(inbox.by_id) == {mid for _, mid in report["messages"].values()}
+
+
+# -- one run, recording behind its reading ----------------------------------------------------
+
+
+def test_a_run_records_each_group_behind_its_reading(org, owing, monkeypatch):
+    """On PostgreSQL a run decides a group of clients while a writer thread, on a
+    connection of its own, records the previous one: everything is recorded once."""
+    monkeypatch.setattr(engine, "CHASES_PER_BATCH", 4)  # 8 groups
+    groups = []
+    batches = engine._batches
+    monkeypatch.setattr(
+        engine, "_batches", lambda due: (groups.append(ids) or ids for ids in batches(due))
+    )
+    behind = []
+    record_behind = engine._record_behind
+    monkeypatch.setattr(engine, "_record_behind", lambda *a: behind.append(1) or record_behind(*a))
+    day = DUE + timedelta(days=1)
+
+    report = engine.run(org, day)
+
+    assert behind == [1]
+    assert [len(ids) for ids in groups] == [4] * 7 + [2]
+    assert (report.looked, report.fired, report.messages) == (CLIENTS, CLIENTS, 2 * CLIENTS)
+    assert report.by_channel == {"email": CLIENTS, "sms": CLIENTS}
+    assert Reminder.objects.filter(fired_on=day).count() == CLIENTS
+    messages = Message.objects.filter(day=day)
+    assert sorted(messages.values_list("client_id", "channel")) == sorted(
+        (c.pk, channel) for c in owing for channel in ("email", "sms")
+    )
+    assert set(Chase.objects.values_list("next_action_on", flat=True)) == {DUE + timedelta(4)}
+    assert engine.run(org, day).fired == 0  # a rerun records nothing
+
+
+def test_a_group_that_cannot_be_recorded_stops_the_run(org, owing, monkeypatch):
+    """The writer's error reaches the run's caller; the groups before it stay recorded,
+    the others are still due for the next run."""
+    monkeypatch.setattr(engine, "CHASES_PER_BATCH", 4)
+    write = engine._Recorder.write
+    written = []
+
+    def failing(self, batch):
+        if len(written) == 2:
+            raise RuntimeError("disk full")
+        written.append(batch)
+        write(self, batch)
+
+    monkeypatch.setattr(engine._Recorder, "write", failing)
+    day = DUE + timedelta(days=1)
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        engine.run(org, day)
+
+    recorded = Reminder.objects.filter(fired_on=day)
+    assert recorded.count() == sum(len(b.fired_plans) for b in written) == 8
+    moved = Chase.objects.filter(next_action_on=DUE + timedelta(4))
+    assert set(moved.values_list("pk", flat=True)) == set(
+        recorded.values_list("chase_id", flat=True)
+    )
+    monkeypatch.setattr(engine._Recorder, "write", write)
+    assert engine.run(org, day).fired == CLIENTS - 8  # the next run does the rest

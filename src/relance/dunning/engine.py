@@ -11,11 +11,12 @@ delivers the outbox, re-checking every invoice at send time.
 
 from __future__ import annotations
 
-import copy
+import queue
+import threading
 import zoneinfo
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -81,6 +82,13 @@ class RunReport:
     waiting_for_credit: int = 0
     # The last statement import is older than the settings allow (None: fresh enough).
     statement_age_days: int | None = None
+
+    def add(self, batch: RunReport) -> None:
+        """Count a group of clients' work once it is committed."""
+        for name in ("looked", "fired", "skipped", "closed", "held", "messages"):
+            setattr(self, name, getattr(self, name) + getattr(batch, name))
+        self.by_step.update(batch.by_step)
+        self.by_channel.update(batch.by_channel)
 
 
 class _DryRun(Exception):
@@ -310,24 +318,32 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
     due = Chase.objects.filter(organisation=organisation, next_action_on__lte=as_of, closed=False)
     if only is not None:
         due = due.filter(client_id__in=list(only))
-    recorder = _Recorder(organisation, as_of, settings, report)
+    recorder = _Recorder(organisation, as_of, settings)
     reader = _Reader(as_of)
+
+    def decide(ids: list[int]) -> _Batch:
+        batch = recorder.start()
+        for row in reader.rows(ids):
+            _decide_one(row, as_of, policies, by_client, by_invoice, recorder)
+        return batch
+
     # Batches allocate rows by the ten thousand (the collector's passes over them cost
     # a tenth of a large run): see relance.collector.
     with collector.paused():
-        for ids in _batches(due):
-            before = copy.deepcopy(report)
-            try:
-                with transaction.atomic():
-                    for row in reader.rows(ids):
-                        _decide_one(row, as_of, policies, by_client, by_invoice, recorder)
-                    recorder.flush()
-            except IntegrityError:
-                # Another run recorded the same reminders first (unique per event): its
-                # work stands, and this group's counts are not reported as done here.
-                recorder.discard()
-                recorder.report = report = before
-                report.conflicts += 1
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            _record_behind(_batches(due), decide, recorder, report)
+        else:
+            for ids in _batches(due):
+                try:
+                    with transaction.atomic():
+                        batch = decide(ids)
+                        recorder.write(batch)
+                except IntegrityError:
+                    # Another run recorded the same reminders first (unique per event):
+                    # its work stands, and this group's is not counted here.
+                    report.conflicts += 1
+                else:
+                    report.add(batch.report)
     Run.objects.update_or_create(
         organisation=organisation,
         day=as_of,
@@ -342,11 +358,64 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
     )
 
 
+def _record_behind(
+    batches: Iterator[list[int]],
+    decide: Callable[[list[int]], _Batch],
+    recorder: _Recorder,
+    report: RunReport,
+) -> None:
+    """PostgreSQL: decide a group of clients while the previous one is being recorded.
+
+    The server writes (indexes, row versions) while this process reads and decides: a
+    writer thread records each batch in a transaction of its own on its own connection
+    (Django's connections are per thread), one batch behind at most. Batches are whole
+    clients, so the two never touch the same rows; each commits or not on its own, as
+    in the plain loop. Not inside a transaction (a test's, a dry run's): a second
+    connection would not see it."""
+    pending: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            while (batch := pending.get()) is not None:
+                if failed:
+                    continue  # drain: the reader stops at its next batch
+                try:
+                    with transaction.atomic():
+                        recorder.write(batch)
+                except IntegrityError:
+                    report.conflicts += 1  # see the plain loop in _run
+                except BaseException as error:  # raised again by the reader
+                    failed.append(error)
+                else:
+                    report.add(batch.report)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write, name="relance-run-writer", daemon=True)
+    writer.start()
+    try:
+        for ids in batches:
+            with transaction.atomic(), connection.cursor() as cursor:
+                # The writer needs a core: no parallel workers for a batch's read (a
+                # parallel plan made the run slower, not faster, on two cores).
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                batch = decide(ids)
+            if failed:
+                break
+            pending.put(batch)
+    finally:
+        pending.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
+
+
 def _batch_size() -> int:
     # An SQLite built with a lower limit of bound parameters (999 before 3.32) gets
     # smaller batches: each batch binds its chase ids.
-    limit = connection.features.max_query_params or CHASES_PER_BATCH
-    return max(1, min(CHASES_PER_BATCH, limit - 20))
+    limit = connection.features.max_query_params
+    return max(1, CHASES_PER_BATCH if limit is None else min(CHASES_PER_BATCH, limit - 20))
 
 
 def _batches(due: Any) -> Iterator[list[int]]:
@@ -562,26 +631,58 @@ class _Plan:
     position: int
 
 
-class _Recorder:
-    """Collects a group's decisions and writes them in a few statements."""
+class _Book:
+    """The plans of a run's decisions, by number, and the messages made of sets of them."""
 
-    def __init__(
-        self, organisation: Any, as_of: date, settings: DunningSettings, report: RunReport
-    ) -> None:
+    def __init__(self) -> None:
+        # id(decision) -> (decision, its number in plans): what each of its rows repeats
+        self.of: dict[int, tuple[ladder.Decision, int]] = {}
+        self.plans: list[_Plan] = []
+        self.letters: dict[frozenset[int], list[tuple[str, str, str, str]]] = {}
+
+
+class _Batch:
+    """A group of clients' decisions, as rows ready for the database."""
+
+    def __init__(self, as_of: date, book: _Book) -> None:
+        self.book = book  # the plans its rows refer to
+        self.report = RunReport(as_of=as_of)  # added to the run's once committed
+        self.reminders: list[tuple] = []  # rows of REMINDER_COLUMNS
+        # The chases' new state, as the driver takes it: (cursor day, position, occurrence,
+        # next day, id) for those that fired, (next day, closed, id) for the others.
+        self.fired_moves: list[tuple[Any, int, int, Any, int]] = []
+        self.moves: list[tuple[Any, bool, int]] = []
+        self.fired_plans: list[int] = []  # the plan of each fired chase
+        # client -> the plans fired for them (their messages of the day), and time zone
+        self.client_plans: dict[int, set[int]] = {}
+        self.zones: dict[int, str] = {}
+
+
+class _Recorder:
+    """Collects a group's decisions (``start``, then the decisions) and writes them in a
+    few statements (``write``, in the caller's transaction and on its thread's
+    connection)."""
+
+    def __init__(self, organisation: Any, as_of: date, settings: DunningSettings) -> None:
         self.organisation = organisation
         self.as_of = as_of
         self.settings = settings
-        self.report = report
         self.tz = organisation.tzinfo
         self.country = organisation.country or "FR"
         self._openings: dict[str, datetime] = {}
         self._days: dict[datetime, date] = {}
-        # id(decision) -> (decision, its number in self._plans): what each of its rows repeats
-        self._plan_of: dict[int, tuple[ladder.Decision, int]] = {}
-        self._plans: list[_Plan] = []
+        self.book = _Book()
         self._driver_day = bulk.driver_days()
-        self._letters_of: dict[frozenset[int], list[tuple[str, str, str, str]]] = {}
-        self._reset()
+        self.batch = _Batch(as_of, self.book)
+        self.report = self.batch.report
+
+    def start(self) -> _Batch:
+        """A new group: the decisions that follow go into it."""
+        if len(self.book.plans) >= 100_000:
+            self.book = _Book()  # a batch being written keeps the one it refers to
+        self.batch = _Batch(self.as_of, self.book)
+        self.report = self.batch.report
+        return self.batch
 
     def local_day(self, moment: datetime) -> date:
         found = self._days.get(moment)
@@ -594,10 +695,6 @@ class _Recorder:
     def _plan(self, d: ladder.Decision) -> int:
         """What every row of a decision repeats, made once per decision (the ladder
         memoises decisions: a million rows share a few hundred)."""
-        if len(self._plans) >= 100_000 and not self.fired_plans:
-            self._plan_of.clear()
-            self._plans.clear()
-            self._letters_of.clear()
         assert d.fire is not None
         day = self._driver_day
 
@@ -617,45 +714,36 @@ class _Recorder:
             entry=(step.tone, step.position, step.template, step.needs_approval),
             position=step.position,
         )
-        self._plans.append(plan)
-        self._plan_of[id(d)] = (d, len(self._plans) - 1)
-        return len(self._plans) - 1
-
-    def _reset(self) -> None:
-        self.reminders: list[tuple] = []  # rows of REMINDER_COLUMNS
-        # The chases' new state, as the driver takes it: (cursor day, position, occurrence,
-        # next day, id) for those that fired, (next day, closed, id) for the others.
-        self.fired_moves: list[tuple[Any, int, int, Any, int]] = []
-        self.moves: list[tuple[Any, bool, int]] = []
-        self.fired_plans: list[int] = []  # the plan of each fired chase
-        # client -> the plans fired for them (their messages of the day), and time zone
-        self.client_plans: dict[int, set[int]] = {}
-        self.zones: dict[int, str] = {}
+        book = self.book
+        book.plans.append(plan)
+        book.of[id(d)] = (d, len(book.plans) - 1)
+        return len(book.plans) - 1
 
     def close(self, chase_id: int) -> None:
-        self.report.closed += 1
-        self.moves.append((None, True, chase_id))
+        self.batch.report.closed += 1
+        self.batch.moves.append((None, True, chase_id))
 
     def move(self, chase_id: int, next_on: date | None) -> None:
-        self.moves.append((self._driver_day(next_on), False, chase_id))
+        self.batch.moves.append((self._driver_day(next_on), False, chase_id))
 
     def fire(
         self, chase_id: int, client_id: int, invoice_id: int, tz: str, d: ladder.Decision
     ) -> None:
-        found = self._plan_of.get(id(d))
+        found = self.book.of.get(id(d))
         number = found[1] if found is not None and found[0] is d else self._plan(d)
-        plan = self._plans[number]
+        plan = self.book.plans[number]
+        batch = self.batch
         head = (self.organisation.pk, chase_id, client_id, invoice_id)
         if plan.skipped:
             for tail in plan.skipped:
-                self.reminders.append(head + tail)
-        self.reminders.append(head + plan.fired)
-        self.fired_moves.append((*plan.move, chase_id))
-        self.fired_plans.append(number)
-        plans = self.client_plans.get(client_id)
+                batch.reminders.append(head + tail)
+        batch.reminders.append(head + plan.fired)
+        batch.fired_moves.append((*plan.move, chase_id))
+        batch.fired_plans.append(number)
+        plans = batch.client_plans.get(client_id)
         if plans is None:
-            plans = self.client_plans[client_id] = set()
-            self.zones[client_id] = tz
+            plans = batch.client_plans[client_id] = set()
+            batch.zones[client_id] = tz
         plans.add(number)
 
     def opening(self, tz: str) -> datetime:
@@ -664,35 +752,31 @@ class _Recorder:
             found = self._openings[tz] = window_opening(self.as_of, tz, self.settings, self.country)
         return found
 
-    def discard(self) -> None:
-        self._reset()
-
-    def flush(self) -> None:
-        existing = self._existing_messages()
-        self._hold_back(existing)
-        self._count()
+    def write(self, batch: _Batch) -> None:
+        existing = self._existing_messages(batch)
+        self._hold_back(batch, existing)
+        self._count(batch)
         # Plain rows, not model instances: the all-due day writes a million of them.
-        bulk.insert(Reminder, REMINDER_COLUMNS, self.reminders, prepared=True)
-        self._messages(existing)
-        _update_chases(self.fired_moves, self.moves)
-        self._reset()
+        bulk.insert(Reminder, REMINDER_COLUMNS, batch.reminders, prepared=True)
+        self._messages(batch, existing)
+        _update_chases(batch.fired_moves, batch.moves)
 
-    def _count(self) -> None:
-        report = self.report
-        for number, n in Counter(self.fired_plans).items():
-            plan = self._plans[number]
+    def _count(self, batch: _Batch) -> None:
+        report = batch.report
+        for number, n in Counter(batch.fired_plans).items():
+            plan = batch.book.plans[number]
             report.fired += n
             report.skipped += n * len(plan.skipped)
             report.by_step[plan.position] += n
             for channel in plan.channels:
                 report.by_channel[channel] += n
 
-    def _existing_messages(self) -> dict[tuple[int, str], _Existing]:
+    def _existing_messages(self, batch: _Batch) -> dict[tuple[int, str], _Existing]:
         """The clients' messages of the day already recorded (by an earlier batch or run):
         a plain query, as Django would prepare each of a thousand client ids."""
-        if not self.client_plans:
+        if not batch.client_plans:
             return {}
-        clients = list(self.client_plans)
+        clients = list(batch.client_plans)
         table = connection.ops.quote_name(Message._meta.db_table)
         day = self._driver_day(self.as_of)
         if connection.vendor == "postgresql":
@@ -716,7 +800,7 @@ class _Recorder:
             cursor.execute(sql, params)
             return {(row[1], row[2]): _Existing(*row) for row in cursor.fetchall()}
 
-    def _hold_back(self, existing: dict[tuple[int, str], _Existing]) -> None:
+    def _hold_back(self, batch: _Batch, existing: dict[tuple[int, str], _Existing]) -> None:
         """A step that fires after the client's message of the day on one of its channels
         already left (a second run the same day) waits for tomorrow's message: recorded
         now, it would ride on no message and never be sent."""
@@ -729,37 +813,37 @@ class _Recorder:
             return
         late = {
             r[1]
-            for r in self.reminders
+            for r in batch.reminders
             if r[10] == _FIRED and any((r[2], channel) in gone for channel in r[5].split(","))
         }
         if not late:
             return
         tomorrow = self.as_of + timedelta(days=1)
-        self.fired_moves = [m for m in self.fired_moves if m[-1] not in late]
-        self.moves += [(self._driver_day(tomorrow), False, chase_id) for chase_id in late]
+        batch.fired_moves = [m for m in batch.fired_moves if m[-1] not in late]
+        batch.moves += [(self._driver_day(tomorrow), False, chase_id) for chase_id in late]
         # Counted and messaged from what is left: the late chases' rows go.
-        fired = [r for r in self.reminders if r[10] == _FIRED]
-        assert len(fired) == len(self.fired_plans)
-        kept = [(r, n) for r, n in zip(fired, self.fired_plans, strict=True) if r[1] not in late]
-        self.reminders = [r for r in self.reminders if r[1] not in late]
-        self.fired_plans = [n for _r, n in kept]
-        self.client_plans = {}
+        fired = [r for r in batch.reminders if r[10] == _FIRED]
+        assert len(fired) == len(batch.fired_plans)
+        kept = [(r, n) for r, n in zip(fired, batch.fired_plans, strict=True) if r[1] not in late]
+        batch.reminders = [r for r in batch.reminders if r[1] not in late]
+        batch.fired_plans = [n for _r, n in kept]
+        batch.client_plans = {}
         for r, n in kept:
-            self.client_plans.setdefault(r[2], set()).add(n)
+            batch.client_plans.setdefault(r[2], set()).add(n)
         # Their (client, channel) entries in the outbox meet the sent message and are skipped.
 
-    def _letters(self, numbers: set[int]) -> list[tuple[str, str, str, str]]:
+    def _letters(self, book: _Book, numbers: set[int]) -> list[tuple[str, str, str, str]]:
         """The messages of a client whose chases fired these plans: per channel, the
         firmest tone among them (its template), awaiting approval if any step needs it.
         Made once per set of plans: clients share a few."""
         key = frozenset(numbers)
-        found = self._letters_of.get(key)
+        found = book.letters.get(key)
         if found is not None:
             return found
         # channel -> [(tone, position, template, needs_approval)]
         entries: dict[str, list[tuple[str, int, str, bool]]] = defaultdict(list)
         for number in sorted(numbers):
-            plan = self._plans[number]
+            plan = book.plans[number]
             for channel in plan.channels:
                 entries[channel].append(plan.entry)
         found = []
@@ -772,14 +856,14 @@ class _Recorder:
             else:
                 status = MessageStatus.QUEUED
             found.append((channel, tone, template, str(status)))
-        if len(self._letters_of) < 10_000:
-            self._letters_of[key] = found
+        if len(book.letters) < 10_000:
+            book.letters[key] = found
         return found
 
-    def _messages(self, existing: dict[tuple[int, str], _Existing]) -> None:
+    def _messages(self, batch: _Batch, existing: dict[tuple[int, str], _Existing]) -> None:
         new: list[tuple] = []  # rows of MESSAGE_COLUMNS
-        for client_id, numbers in self.client_plans.items():
-            for channel, tone, template, status in self._letters(numbers):
+        for client_id, numbers in batch.client_plans.items():
+            for channel, tone, template, status in self._letters(batch.book, numbers):
                 message = existing.get((client_id, channel)) if existing else None
                 if message is not None:
                     # The client already has today's message on this channel: it carries
@@ -795,11 +879,11 @@ class _Recorder:
                 new.append(
                     (
                         self.organisation.pk, client_id, channel, self.as_of, tone, template,
-                        status, self.opening(self.zones[client_id]),
+                        status, self.opening(batch.zones[client_id]),
                     )
                 )  # fmt: skip
         bulk.insert(Message, MESSAGE_COLUMNS, new)
-        self.report.messages += len(new)
+        batch.report.messages += len(new)
 
 
 # The columns of each move (with their PostgreSQL types), the rows ending with the id.
