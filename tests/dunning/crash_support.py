@@ -7,6 +7,9 @@ RELANCE_DATA_DIR, EMAIL_HOST, EMAIL_PORT).
                                                      each owing one invoice due DUE, and the
                                                      daily run of AS_OF ("-": none); prints
                                                      what it queued
+    python crash_support.py groups COUNT SIZE DUE AS_OF   the same register, then the run
+                                                     of AS_OF in groups of SIZE chases; prints
+                                                     what it reported and recorded
     python crash_support.py report                  every message: status and Message-ID
     python crash_support.py forkserver LOG NOW      forks ``worker`` processes on demand
 
@@ -278,6 +281,40 @@ def build(count: int, due: date, as_of: date | None) -> dict:
     }
 
 
+def groups(count: int, size: int, due: date, as_of: date) -> dict:
+    from relance.dunning import engine
+    from relance.dunning.models import Chase, Message, Reminder
+    from relance.organisations.models import Organisation
+
+    build(count, due, None)
+    org = Organisation.objects.get()
+    engine.CHASES_PER_BATCH = size
+    behind = []
+    record_behind = engine._record_behind
+
+    def spy(*args):
+        behind.append(threading.current_thread().name)
+        return record_behind(*args)
+
+    engine._record_behind = spy
+    sizes = []
+    batches = engine._batches
+    engine._batches = lambda due: (sizes.append(len(ids)) or ids for ids in batches(due))
+    run = engine.run(org, as_of)
+    days = Chase.objects.values_list("next_action_on", flat=True)
+    return {
+        "behind": list(behind),
+        "groups": list(sizes),
+        "looked": run.looked,
+        "fired": run.fired,
+        "messages": run.messages,
+        "reminders": Reminder.objects.filter(fired_on=as_of).count(),
+        "clients": Message.objects.filter(day=as_of).values("client_id").distinct().count(),
+        "next_dates": sorted({str(day) for day in days}),
+        "rerun_fired": engine.run(org, as_of).fired,
+    }
+
+
 def report() -> dict:
     from relance.dunning.models import Message, Reminder, Run
 
@@ -339,6 +376,9 @@ def main(argv: list[str]) -> None:
     elif command == "forkserver":
         forkserver(*args)
         return
+    elif command == "groups":
+        count, size, due, as_of = args
+        answer = groups(int(count), int(size), date.fromisoformat(due), date.fromisoformat(as_of))
     elif command == "report":
         answer = report()
     else:

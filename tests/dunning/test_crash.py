@@ -64,6 +64,19 @@ def smtp():
         controller.stop()
 
 
+def test_a_run_in_groups_records_everything_once(tmp_path, database):
+    """The run of a real process (not inside a test's transaction), in groups of clients:
+    on PostgreSQL a writer thread records each group while the run decides the next."""
+    env = support.environment(tmp_path / "data", database, support.free_port())
+    done = support.script(env, "groups", "30", "4", DUE.isoformat(), AS_OF.isoformat())
+    assert done["behind"] == (["MainThread"] if database else [])
+    assert done["groups"] == [4] * 7 + [2]
+    assert (done["looked"], done["fired"], done["messages"]) == (30, 30, 30)
+    assert done["reminders"] == 30 and done["clients"] == 30
+    assert done["next_dates"] == ["2026-03-14"]  # +1, the friendly email and SMS
+    assert done["rerun_fired"] == 0
+
+
 def test_killed_workers_never_send_twice(tmp_path, database, smtp):
     inbox, port = smtp
     env = support.environment(tmp_path / "data", database, port)
