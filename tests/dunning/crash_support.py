@@ -299,7 +299,7 @@ def groups(count: int, size: int, due: date, as_of: date) -> dict:
     engine._record_behind = spy
     sizes = []
     batches = engine._batches
-    engine._batches = lambda due: (sizes.append(len(g.chases)) or g for g in batches(due))
+    engine._batches = lambda due: (sizes.append(len(ids)) or ids for ids in batches(due))
     run = engine.run(org, as_of)
     days = Chase.objects.values_list("next_action_on", flat=True)
     return {

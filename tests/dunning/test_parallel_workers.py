@@ -161,7 +161,7 @@ def test_a_run_records_each_group_behind_its_reading(org, owing, monkeypatch):
     groups = []
     batches = engine._batches
     monkeypatch.setattr(
-        engine, "_batches", lambda due: (groups.append(g.chases) or g for g in batches(due))
+        engine, "_batches", lambda due: (groups.append(ids) or ids for ids in batches(due))
     )
     behind = []
     record_behind = engine._record_behind

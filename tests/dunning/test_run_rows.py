@@ -28,11 +28,6 @@ def test_the_runs_rows_are_the_values_django_gives(org, chased, make_invoice):
     assert len(plain) == 3
     # A batch holds the chases asked for, and nothing else.
     assert [row[0] for row in reader.rows(ids[1:])] == ids[1:]
-    # As the run asks for them: with their invoices and clients (read by key on PostgreSQL).
-    (group,) = engine._batches(Chase.objects.filter(organisation=org))
-    assert group.chases == ids and group.clients == [chased.pk]
-    assert [tuple(row) for row in reader.rows(*group)] == plain
-    assert [r[0] for r in reader.rows(ids[1:], group.invoices[1:], group.clients)] == ids[1:]
     # Nor a chase not due yet on the run's day.
     assert list(engine._Reader(date(2026, 1, 1)).rows(ids)) == []
     balances = [row[engine._FIELDS.index("invoice__balance")] for row in plain]

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from relance import collector, formats
 from relance.imports import bulk
-from relance.ledger.models import ActivityKind, Client, ClientStatus, Invoice, Payment
+from relance.ledger.models import ActivityKind, ClientStatus, Payment
 from relance.ledger.models.timeline import record
 from relance.rules import ladder
 from relance.rules.money import ZERO
@@ -321,9 +321,9 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
     recorder = _Recorder(organisation, as_of, settings)
     reader = _Reader(as_of)
 
-    def decide(group: _Group) -> _Batch:
+    def decide(ids: list[int]) -> _Batch:
         batch = recorder.start()
-        for row in reader.rows(group.chases, group.invoices, group.clients):
+        for row in reader.rows(ids):
             _decide_one(row, as_of, policies, by_client, by_invoice, recorder)
         return batch
 
@@ -333,10 +333,10 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
         if _can_record_behind():
             _record_behind(_batches(due), decide, recorder, report)
         else:
-            for group in _batches(due):
+            for ids in _batches(due):
                 try:
                     with transaction.atomic():
-                        batch = decide(group)
+                        batch = decide(ids)
                         recorder.write(batch)
                 except IntegrityError:
                     # Another run recorded the same reminders first (unique per event):
@@ -366,8 +366,8 @@ def _can_record_behind() -> bool:
 
 
 def _record_behind(
-    batches: Iterator[_Group],
-    decide: Callable[[_Group], _Batch],
+    batches: Iterator[list[int]],
+    decide: Callable[[list[int]], _Batch],
     recorder: _Recorder,
     report: RunReport,
 ) -> None:
@@ -401,8 +401,12 @@ def _record_behind(
     writer = threading.Thread(target=write, name="relance-run-writer", daemon=True)
     writer.start()
     try:
-        for group in batches:
-            batch = decide(group)
+        for ids in batches:
+            with transaction.atomic(), connection.cursor() as cursor:
+                # The writer needs a core: no parallel workers for a batch's read (a
+                # parallel plan made the run slower, not faster, on two cores).
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                batch = decide(ids)
             if failed:
                 break
             pending.put(batch)
@@ -420,30 +424,19 @@ def _batch_size() -> int:
     return max(1, CHASES_PER_BATCH if limit is None else min(CHASES_PER_BATCH, limit - 20))
 
 
-class _Group(NamedTuple):
-    """A batch of due chases (whole clients), with their invoices' and clients' ids."""
-
-    chases: list[int]
-    invoices: list[int]
-    clients: list[int]
-
-
-def _batches(due: Any) -> Iterator[_Group]:
+def _batches(due: Any) -> Iterator[list[int]]:
     """The due chases' ids in client order, cut into batches of whole clients (read first
     in one pass over the index of next dates; kept as compact arrays)."""
-    clients, chases, invoices = array("q"), array("q"), array("q")
+    clients, chases = array("q"), array("q")
     sql, params = (
-        due.order_by("client_id", "pk")
-        .values_list("client_id", "pk", "invoice_id")
-        .query.sql_with_params()
+        due.order_by("client_id", "pk").values_list("client_id", "pk").query.sql_with_params()
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(10_000):
-            for client_id, chase_id, invoice_id in chunk:
+            for client_id, chase_id in chunk:
                 clients.append(client_id)
                 chases.append(chase_id)
-                invoices.append(invoice_id)
     start, total, size = 0, len(chases), _batch_size()
     while start < total:
         end = min(start + size, total)
@@ -453,11 +446,7 @@ def _batches(due: Any) -> Iterator[_Group]:
             while cut > start and clients[cut - 1] == clients[end]:
                 cut -= 1
             end = cut if cut > start else end
-        yield _Group(
-            chases[start:end].tolist(),
-            sorted(set(invoices[start:end])),
-            sorted(set(clients[start:end])),
-        )
+        yield chases[start:end].tolist()
         start = end
 
 
@@ -510,15 +499,6 @@ class _Reader:
             raise RuntimeError(f"unexpected SQL for the due chases: {sql}")
         self.head, self.tail = sql.split(marker)
         self.column = marker.removesuffix(" IN (%s)")
-        # PostgreSQL: the batch's invoices and clients named too, so that they are read by
-        # their primary keys (without, the planner hashes a scan of every invoice of the
-        # register for each batch: a typical day's cost would follow the register's size).
-        self.keys = [
-            f"{connection.ops.quote_name(model._meta.db_table)}.{connection.ops.quote_name('id')}"
-            for model in (Invoice, Client)
-        ]
-        if connection.vendor == "postgresql" and not all(key in sql for key in self.keys):
-            raise RuntimeError(f"unexpected SQL for the due chases: {sql}")
         self.at = list(params).index(self.MARK)
         self.params = list(params)
         fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
@@ -527,18 +507,10 @@ class _Reader:
             for i, (converters, expression) in compiler.get_converters(fields).items()
         ]
 
-    def rows(
-        self, ids: list[int], invoices: list[int] | None = None, clients: list[int] | None = None
-    ) -> Iterator[Sequence[Any]]:
-        """The rows of the chases ``ids`` still due; ``invoices`` and ``clients``: all
-        theirs (PostgreSQL reads them by key then)."""
+    def rows(self, ids: list[int]) -> Iterator[Sequence[Any]]:
         params = self.params[: self.at] + self.params[self.at + 1 :]
         if connection.vendor == "postgresql":
-            where, values = f"{self.column} = ANY(%s)", [ids]
-            if invoices is not None and clients is not None:
-                where += "".join(f" AND {key} = ANY(%s)" for key in self.keys)
-                values += [invoices, clients]
-            params[self.at : self.at] = values
+            where, params[self.at : self.at] = f"{self.column} = ANY(%s)", [ids]
         else:
             where = f"{self.column} IN ({', '.join(['%s'] * len(ids))})"
             params[self.at : self.at] = ids
