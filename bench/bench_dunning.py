@@ -508,52 +508,11 @@ def recorded_rows(model: Any, names: list[str], organisation: Any) -> list[tuple
         return cursor.fetchall()
 
 
-def floor_chases(organisation: Any) -> Took:
-    """Not the issue's floor, shown beside it: COPY (executemany on SQLite) of as many
-    rows as the chases the run moved (read back) into a scratch table of the chase's
-    shape, in one transaction. The run stores each chase's new cursor and next date (the
-    issue asks for that date, indexed): on PostgreSQL that is a new row version each."""
+def _insert_scratch(batches: list[tuple[str, list[str], list[tuple]]]) -> Took:
+    """Insert each (scratch table, columns, rows) in one transaction, timed: COPY on
+    PostgreSQL, executemany on SQLite; the tables are dropped after."""
     from django.db import connection, transaction
 
-    from relance.dunning.models import Chase
-
-    with connection.cursor() as cursor:
-        scratch, names = _scratch_table(cursor, Chase)
-        cursor.execute(
-            f"SELECT {', '.join(names)} FROM {Chase._meta.db_table} "
-            "WHERE organisation_id = %s AND cursor_on = %s ORDER BY id",
-            [organisation.pk, AS_OF],
-        )
-        rows = cursor.fetchall()
-    with timed() as took, transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {scratch} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" * len(names))
-            cursor.cursor.executemany(
-                f"INSERT INTO {scratch} ({', '.join(names)}) VALUES ({marks})", rows
-            )
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE {scratch}")
-    took.rows = len(rows)
-    return took
-
-
-def floor_insert(organisation: Any) -> tuple[Took, int]:
-    """Insert as many rows as the run recorded (the same reminders and messages) into
-    scratch tables of the same shape, in one transaction: COPY on PostgreSQL,
-    executemany on SQLite. Returns the time and the number of rows."""
-    from django.db import connection, transaction
-
-    from relance.dunning.models import Message, Reminder
-
-    batches = []
-    with connection.cursor() as cursor:
-        for model in (Reminder, Message):
-            scratch, names = _scratch_table(cursor, model)
-            batches.append((scratch, names, recorded_rows(model, names, organisation)))
     with timed() as took, transaction.atomic(), connection.cursor() as cursor:
         for scratch, names, rows in batches:
             if connection.vendor == "postgresql":
@@ -568,7 +527,45 @@ def floor_insert(organisation: Any) -> tuple[Took, int]:
     with connection.cursor() as cursor:
         for scratch, _names, _rows in batches:
             cursor.execute(f"DROP TABLE {scratch}")
-    return took, sum(len(rows) for _s, _n, rows in batches)
+    took.rows = sum(len(rows) for _s, _n, rows in batches)
+    return took
+
+
+def floor_chases(organisation: Any) -> Took:
+    """Not the issue's floor, shown beside it: as many rows as the chases the run moved
+    (read back) into a scratch table of the chase's shape. The run stores each chase's
+    new cursor and next date (the issue asks for that date, indexed): on PostgreSQL
+    that is a new row version each."""
+    from django.db import connection
+
+    from relance.dunning.models import Chase
+
+    with connection.cursor() as cursor:
+        scratch, names = _scratch_table(cursor, Chase)
+        cursor.execute(
+            f"SELECT {', '.join(names)} FROM {Chase._meta.db_table} "
+            "WHERE organisation_id = %s AND cursor_on = %s ORDER BY id",
+            [organisation.pk, AS_OF],
+        )
+        rows = cursor.fetchall()
+    return _insert_scratch([(scratch, names, rows)])
+
+
+def floor_insert(organisation: Any) -> tuple[Took, int]:
+    """Insert as many rows as the run recorded (the same reminders and messages) into
+    scratch tables of the same shape, in one transaction: COPY on PostgreSQL,
+    executemany on SQLite. Returns the time and the number of rows."""
+    from django.db import connection
+
+    from relance.dunning.models import Message, Reminder
+
+    batches = []
+    with connection.cursor() as cursor:
+        for model in (Reminder, Message):
+            scratch, names = _scratch_table(cursor, model)
+            batches.append((scratch, names, recorded_rows(model, names, organisation)))
+    took = _insert_scratch(batches)
+    return took, took.rows
 
 
 # --- Measures --------------------------------------------------------------------------
