@@ -3,7 +3,6 @@ and still each message claimed by compare-and-set just before it is sent."""
 
 from __future__ import annotations
 
-import socket
 import threading
 from datetime import UTC, date, datetime
 
@@ -151,34 +150,18 @@ class _Refusing(_Sessions):
         return "550 5.1.1 No such user"
 
 
-def test_a_bounce_in_a_batch_stops_the_clients_next_message(org, chased, make_invoice, run_day):
+def test_a_bounce_in_a_batch_stops_the_clients_next_message(
+    org, chased, make_invoice, run_day, serve_smtp
+):
     """The email bounces: the client is paused (a task for a person), so its SMS read
     in the same batch is not sent either, as when each message read the register."""
-
-    from aiosmtpd.controller import Controller
-    from django.conf import settings
-
     from relance.dunning.models import Pause
 
     make_invoice(chased, "1200.00", issue_date=date(2026, 1, 5), due=date(2026, 2, 4))
     run_day(DAY)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(_Refusing(), hostname="127.0.0.1", port=port)
-    controller.start()
-    mailers = settings.MAILERS
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
-        }
-    }
-    try:
-        report = dispatch.dispatch(NOW)
-    finally:
-        settings.MAILERS = mailers
-        controller.stop()
+    serve_smtp(_Refusing())
+
+    report = dispatch.dispatch(NOW)
 
     assert report.failed == 1 and report.sent == 0
     assert Pause.objects.filter(client=chased, ended_on__isnull=True).exists()

@@ -685,15 +685,15 @@ class _Recorder:
         self._days: dict[datetime, date] = {}
         self.book = _Book()
         self._driver_day = bulk.driver_days()
-        self.batch = _Batch(as_of, self.book)
-        self.report = self.batch.report
+        self.start()
 
     def start(self) -> _Batch:
-        """A new group: the decisions that follow go into it."""
+        """A new group: the decisions that follow go into it (and its counts into
+        ``report``)."""
         if len(self.book.plans) >= 100_000:
             self.book = _Book()  # a batch being written keeps the one it refers to
-        self.batch = _Batch(self.as_of, self.book)
-        self.report = self.batch.report
+        self.batch: _Batch = _Batch(self.as_of, self.book)
+        self.report: RunReport = self.batch.report
         return self.batch
 
     def local_day(self, moment: datetime) -> date:
@@ -746,9 +746,8 @@ class _Recorder:
         plan = self.book.plans[number]
         batch = self.batch
         head = (self.organisation.pk, chase_id, client_id, invoice_id)
-        if plan.skipped:
-            for tail in plan.skipped:
-                batch.reminders.append(head + tail)
+        for tail in plan.skipped:
+            batch.reminders.append(head + tail)
         batch.reminders.append(head + plan.fired)
         batch.fired_moves.append((*plan.move, chase_id))
         batch.fired_plans.append(number)
