@@ -4,8 +4,9 @@ Each queued message is claimed with a compare-and-set update (queued →
 sending) before any transport sees it, and no lock is held across the network
 call. At send time the dispatcher re-reads the register: invoices paid,
 credited or paused since the run drop out, and a message with nothing left to
-ask is cancelled. Its content and Message-ID are stored before the transport
-is called, so when a worker dies mid-send the row stays "sending"; ``recover``
+ask is cancelled. Its content and Message-ID are stored by the claim itself,
+before the transport is called, so when a worker dies mid-send the row stays
+"sending" with what a person needs to look it up; ``recover``
 turns such rows into "uncertain" for a person to check — never a silent resend.
 """
 
@@ -249,25 +250,6 @@ def _dispatch_batch(
         message.client.organisation = shared.organisation(message.client.organisation)
     ahead = Ahead.read(messages)
     for message in messages:
-        # Claimed only if nobody touched it since it was read (another worker, or a
-        # second run of the day raising its tone): else the next pass takes it afresh.
-        claimed = Message.objects.filter(
-            pk=message.pk,
-            status=MessageStatus.QUEUED,
-            not_before__lte=now,
-            attempts=message.attempts,
-            tone=message.tone,
-            template=message.template,
-        ).update(
-            status=MessageStatus.SENDING,
-            claimed_at=now,
-            claimed_by=worker,
-            attempts=F("attempts") + 1,
-        )
-        if claimed != 1:
-            continue  # another worker took it
-        message.status, message.claimed_at, message.claimed_by = MessageStatus.SENDING, now, worker
-        message.attempts += 1
         read = ahead
         if message.client_id in ahead.changed:
             getattr(message.client, "_prefetched_objects_cache", {}).pop("contacts", None)
@@ -275,12 +257,15 @@ def _dispatch_batch(
         try:
             _deliver(message, now, worker, report, read, shared)
         except Exception:
-            # Anything unexpected after the claim: a person decides, nothing is resent.
+            # Anything unexpected: a person decides, nothing is resent.
             log.exception("dispatching message %s", message.pk)
-            Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-                status=MessageStatus.UNCERTAIN, last_error=_("Unexpected error while sending.")
-            )
-            report.uncertain += 1
+            if _leave(
+                message,
+                now,
+                status=MessageStatus.UNCERTAIN,
+                last_error=_("Unexpected error while sending."),
+            ):
+                report.uncertain += 1
 
 
 def open_items(
@@ -360,11 +345,51 @@ def _zone(name: str) -> Any:
         return zoneinfo.ZoneInfo("Europe/Paris")
 
 
-def _release(message: Message, **fields: Any) -> None:
+def _unchanged(message: Message, now: datetime) -> Any:
+    """The message, if nobody touched it since it was read (another worker, or a second
+    run of the day raising its tone): what this pass decides applies only then."""
+    return Message.objects.filter(
+        pk=message.pk,
+        status=MessageStatus.QUEUED,
+        not_before__lte=now,
+        attempts=message.attempts,
+        tone=message.tone,
+        template=message.template,
+    )
+
+
+def _claim(message: Message, now: datetime, worker: str, **content: Any) -> bool:
+    """Queued → sending, with the content about to be handed over, in one
+    compare-and-set update: if the worker dies after it, the row stays "sending" with
+    what a person needs to look the message up; if it fails, another worker took it."""
+    claimed = _unchanged(message, now).update(
+        status=MessageStatus.SENDING,
+        claimed_at=now,
+        claimed_by=worker,
+        attempts=F("attempts") + 1,
+        **content,
+    )
+    if claimed != 1:
+        return False
+    message.status, message.claimed_at, message.claimed_by = MessageStatus.SENDING, now, worker
+    message.attempts += 1
+    return True
+
+
+def _release(message: Message, **fields: Any) -> bool:
     """Leave the "sending" state (only if this worker still holds the claim)."""
-    Message.objects.filter(
-        pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at
-    ).update(**fields)
+    return bool(
+        Message.objects.filter(
+            pk=message.pk, status=MessageStatus.SENDING, claimed_at=message.claimed_at
+        ).update(**fields)
+    )
+
+
+def _leave(message: Message, now: datetime, **fields: Any) -> bool:
+    """Settle a message this pass holds: claimed (sending), or still queued as it was read."""
+    if message.status == MessageStatus.SENDING:
+        return _release(message, **fields)
+    return bool(_unchanged(message, now).update(**fields))
 
 
 def _deliver(
@@ -380,31 +405,32 @@ def _deliver(
     settings = shared.dunning_settings(organisation)
     today = organisation.today(now)
     if message.channel != Channel.LETTER and not _in_window(now, client, settings):
-        nxt = _next_opening(now, client, settings)
-        _release(message, status=MessageStatus.QUEUED, not_before=nxt, attempts=F("attempts") - 1)
-        report.deferred += 1
+        if _leave(message, now, not_before=_next_opening(now, client, settings)):
+            report.deferred += 1
         return
     items = open_items(message, today, ahead)
     if not items:
-        _release(
+        if _leave(
             message,
+            now,
             status=MessageStatus.CANCELLED,
             last_error=_("Nothing left to ask: paid, credited or paused since the run."),
-        )
-        report.cancelled += 1
+        ):
+            report.cancelled += 1
         return
     contacts, addresses = reminder_context.recipients(client, message.channel)
     if message.channel == Channel.SMS and not addresses:
         # SMS comes on top of email: no mobile number is not a failure to chase.
-        _release(
+        if _leave(
             message,
+            now,
             status=MessageStatus.CANCELLED,
             last_error=_("No contact at the client has a phone number for SMS."),
-        )
-        report.cancelled += 1
+        ):
+            report.cancelled += 1
         return
     if message.channel != Channel.LETTER and not addresses:
-        _fail(message, report, _("No contact at the client can receive this channel."))
+        _fail(message, now, report, _("No contact at the client can receive this channel."))
         return
     language = client.language or organisation.locale or "fr"
     override = shared.override(
@@ -422,6 +448,7 @@ def _deliver(
         if length.segments > settings.sms_max_segments:
             _fail(
                 message,
+                now,
                 report,
                 _("The SMS would take %(n)d parts (the limit is %(max)d): shorten the template.")
                 % {"n": length.segments, "max": settings.sms_max_segments},
@@ -430,13 +457,16 @@ def _deliver(
     message_id = message.message_id or make_msgid(
         domain=(organisation.email or django_settings.DEFAULT_FROM_EMAIL).rsplit("@", 1)[-1]
     )
-    # Stored before the transport is called: if the worker dies now, a person can look it up.
-    Message.objects.filter(pk=message.pk).update(
+    if not _claim(
+        message,
+        now,
+        worker,
         subject=rendered.subject[:300],
         text=rendered.text,
         recipients=addresses,
         message_id=message_id,
-    )
+    ):
+        return  # another worker took it
     numbers = ", ".join(i.invoice.number for i in items)
     if message.channel == Channel.LETTER:
         _letter(message, client, ctx, rendered, language, now, worker, numbers, report)
@@ -528,8 +558,9 @@ def _letter(
     report.letters += 1
 
 
-def _fail(message: Message, report: DispatchReport, reason: str) -> None:
-    _release(message, status=MessageStatus.FAILED, last_error=reason)
+def _fail(message: Message, now: datetime, report: DispatchReport, reason: str) -> None:
+    if not _leave(message, now, status=MessageStatus.FAILED, last_error=reason):
+        return
     record(
         client=message.client,
         kind=ActivityKind.NOTE,
@@ -561,7 +592,7 @@ def _transport_error(
     elif isinstance(exc, transports.TemporaryError):
         attempts = message.attempts  # already counts this one
         if attempts >= MAX_ATTEMPTS:
-            _fail(message, report, error)
+            _fail(message, now, report, error)
             return
         _release(
             message,
@@ -582,9 +613,9 @@ def _transport_error(
         report.retried += 1
     elif isinstance(exc, transports.RecipientRejected):
         bounced(message, exc.recipients, error, now)
-        _fail(message, report, error)
+        _fail(message, now, report, error)
     else:
-        _fail(message, report, error)
+        _fail(message, now, report, error)
 
 
 def bounced(message: Message, addresses: Any, reason: str, now: datetime) -> None:
