@@ -160,6 +160,9 @@ if _email_backend.endswith("smtp.EmailBackend"):
 MAILERS = {"default": {"BACKEND": _email_backend, "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "relance@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Reminders handed to the mail server (or SMS provider) at once, each over its own
+# connection: a remote server's round trips are waited on side by side.
+RELANCE_DISPATCH_SENDERS = env_int("RELANCE_DISPATCH_SENDERS", 4)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

@@ -10,6 +10,10 @@ RELANCE_DATA_DIR, EMAIL_HOST, EMAIL_PORT).
     python crash_support.py groups COUNT SIZE DUE AS_OF   the same register, then the run
                                                      of AS_OF in groups of SIZE chases; prints
                                                      what it reported and recorded
+    python crash_support.py senders COUNT DUE AS_OF NOW SENDERS   the register and run of
+                                                     ``build``, then one dispatch pass at NOW
+                                                     with SENDERS senders, two messages a
+                                                     batch; prints which threads sent what
     python crash_support.py report                  every message: status and Message-ID
     python crash_support.py forkserver LOG NOW      forks ``worker`` processes on demand
 
@@ -315,6 +319,33 @@ def groups(count: int, size: int, due: date, as_of: date) -> dict:
     }
 
 
+def senders(count: int, due: date, as_of: date, now: datetime, senders: int) -> dict:
+    from relance.dunning import dispatch
+    from relance.dunning.models import Attempt, Message
+
+    build(count, due, as_of)
+    dispatch.READ_AHEAD = 2
+    threads: Counter[str] = Counter()
+    batch = dispatch._dispatch_batch
+
+    def spy(pks, *args):
+        threads[threading.current_thread().name] += len(pks)
+        return batch(pks, *args)
+
+    dispatch._dispatch_batch = spy
+    done = dispatch.dispatch(now, senders=senders)
+    return {
+        "sent": done.sent,
+        "failed": done.failed,
+        "uncertain": done.uncertain,
+        "threads": dict(threads),
+        "statuses": dict(Counter(Message.objects.values_list("status", flat=True))),
+        "attempts": Attempt.objects.count(),
+        "ids": sorted(Message.objects.values_list("message_id", flat=True)),
+        "again": dispatch.dispatch(now, senders=senders).sent,
+    }
+
+
 def report() -> dict:
     from relance.dunning.models import Message, Reminder, Run
 
@@ -379,6 +410,12 @@ def main(argv: list[str]) -> None:
     elif command == "groups":
         count, size, due, as_of = args
         answer = groups(int(count), int(size), date.fromisoformat(due), date.fromisoformat(as_of))
+    elif command == "senders":
+        count, due, as_of, now, many = args
+        answer = senders(
+            int(count), date.fromisoformat(due), date.fromisoformat(as_of),
+            datetime.fromisoformat(now), int(many),
+        )  # fmt: skip
     elif command == "report":
         answer = report()
     else:

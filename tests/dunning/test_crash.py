@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import crash_support as support
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings
 
 pytestmark = pytest.mark.slow
 
@@ -75,6 +76,29 @@ def test_a_run_in_groups_records_everything_once(tmp_path, database):
     assert done["reminders"] == 30 and done["clients"] == 30
     assert done["next_dates"] == ["2026-03-14"]  # +1, the friendly email and SMS
     assert done["rerun_fired"] == 0
+
+
+def test_senders_of_one_pass_send_each_message_once(tmp_path, database):
+    """A dispatch pass of a real process (a database file on SQLite, not a test's
+    transaction): several senders, each on its own connections, share the queue."""
+    inbox = support.CountingInbox(delay=0.02)  # a sender waits: the others take batches
+    port = support.free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        env = support.environment(tmp_path / "data", database, port)
+        done = support.script(
+            env, "senders", "40", DUE.isoformat(), AS_OF.isoformat(), NOW.isoformat(), "3"
+        )
+    finally:
+        controller.stop()
+    assert (done["sent"], done["failed"], done["uncertain"]) == (40, 0, 0)
+    assert done["statuses"] == {"sent": 40} and done["attempts"] == 40
+    assert sorted(done["threads"]) == ["sender-0", "sender-1", "sender-2"]
+    assert sum(done["threads"].values()) == 40  # each message in one sender's batch
+    assert inbox.total == 40 and set(inbox.by_id.values()) == {1}
+    assert sorted(inbox.by_id) == done["ids"]
+    assert done["again"] == 0
 
 
 def test_killed_workers_never_send_twice(tmp_path, database, smtp):
@@ -148,8 +172,9 @@ def test_killed_workers_never_send_twice(tmp_path, database, smtp):
         else:  # uncertain: received once or not at all, a person checks
             assert received <= 1, (pk, context)
     uncertain = [pk for pk, (status, _) in messages.items() if status == "uncertain"]
-    # One worker dies with at most one message in hand.
-    assert len(uncertain) <= kills, context
+    # One worker dies with at most one message in hand per sender (the workers run with the
+    # default number of senders, the one this process's settings read).
+    assert len(uncertain) <= kills * settings.RELANCE_DISPATCH_SENDERS, context
     # The test did what it says: most kills hit workers busy sending, and they had sent mail.
     assert killed_while_sending >= KILLS // 3, context
     assert 0 < received_by_killed < COUNT, context

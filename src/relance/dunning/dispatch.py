@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import socket
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -26,7 +28,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -210,8 +212,10 @@ def dispatch(
     organisation_id: int | None = None,
     limit: int = 500,
     worker: str | None = None,
+    senders: int | None = None,
 ) -> DispatchReport:
-    """Deliver what is queued and due; returns what happened."""
+    """Deliver what is queued and due, ``senders`` batches at a time (the setting
+    RELANCE_DISPATCH_SENDERS by default); returns what happened."""
     now = now or timezone.now()
     worker = worker or worker_name()
     report = DispatchReport()
@@ -227,11 +231,76 @@ def dispatch(
         )[:limit]
         if (org_id, channel) not in disabled
     ]
+    batches: queue.SimpleQueue[list[int]] = queue.SimpleQueue()
+    for start in range(0, len(candidates), READ_AHEAD):
+        batches.put(candidates[start : start + READ_AHEAD])
+    count = min(senders or django_settings.RELANCE_DISPATCH_SENDERS, batches.qsize())
+    if count <= 1 or not _can_send_side_by_side():
+        _send(batches, now, worker, report)
+        return report
+    # Each sender has its own database connection and transports (its own SMTP
+    # connection): while one waits for the server or the database, another renders.
+    parts = [DispatchReport() for _ in range(count)]
+    errors: list[BaseException] = []
+    threads = [
+        threading.Thread(
+            target=_sender, args=(batches, now, worker, part, errors), name=f"sender-{i}"
+        )
+        for i, part in enumerate(parts)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for part in parts:
+        for name, value in vars(part).items():
+            setattr(report, name, getattr(report, name) + value)
+    if errors:
+        raise errors[0]
+    return report
+
+
+def _can_send_side_by_side() -> bool:
+    # Inside a transaction (a test's, a caller's) other connections would not see its
+    # rows; SQLite's in-memory database (tests) is shared through its shared cache, whose
+    # table locks fail at once instead of waiting as a database file's locks do.
+    if connection.in_atomic_block:
+        return False
+    return not (connection.vendor == "sqlite" and connection.is_in_memory_db())
+
+
+def _send(
+    batches: queue.SimpleQueue[list[int]], now: datetime, worker: str, report: DispatchReport
+) -> None:
+    """Take batches until none is left (claims keep two senders off one message)."""
     shared = _Pass()
     with shared.stack:
-        for start in range(0, len(candidates), READ_AHEAD):
-            _dispatch_batch(candidates[start : start + READ_AHEAD], now, worker, report, shared)
-    return report
+        while True:
+            try:
+                pks = batches.get_nowait()
+            except queue.Empty:
+                return
+            _dispatch_batch(pks, now, worker, report, shared)
+
+
+def _sender(
+    batches: queue.SimpleQueue[list[int]],
+    now: datetime,
+    worker: str,
+    report: DispatchReport,
+    errors: list[BaseException],
+) -> None:
+    try:
+        _send(batches, now, worker, report)
+    except BaseException as exc:  # handed to the caller, which raises it
+        errors.append(exc)
+        while not batches.empty():  # the others stop after their batch: the rest stays queued
+            try:
+                batches.get_nowait()
+            except queue.Empty:
+                break
+    finally:
+        connections.close_all()  # this thread's own
 
 
 def _dispatch_batch(
