@@ -53,6 +53,8 @@ FLOOR_RATIO_TARGET = 2.0
 TYPICAL_TARGET_S = 3.0
 GROWTH_RATIO_TARGET = 1.3
 DISPATCH_TARGET_PER_S = 100.0
+REMOTE_DELAY_MS = 20  # a mail relay's answer to each message, across a network
+REMOTE_MESSAGES = 200
 
 CHUNK_CLIENTS = 5_000  # clients written per transaction while building
 WORK_KINDS = ("message", "call", "late_fee_notice")
@@ -88,19 +90,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 class _Counter:
     """An SMTP handler that only counts what it accepts (in a counter shared with the bench)."""
 
-    def __init__(self, count: Any) -> None:
+    def __init__(self, count: Any, delay: Any) -> None:
         self.count = count
+        self.delay = delay  # seconds before answering the final dot (a remote server)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import asyncio
+
+        if self.delay.value:
+            await asyncio.sleep(self.delay.value)
         with self.count.get_lock():
             self.count.value += 1
         return "250 Message accepted for delivery"
 
 
-def _serve_smtp(port: int, count: Any, ready: Any, stop: Any) -> None:
+def _serve_smtp(port: int, count: Any, delay: Any, ready: Any, stop: Any) -> None:
     from aiosmtpd.controller import Controller
 
-    controller = Controller(_Counter(count), hostname="127.0.0.1", port=port)
+    controller = Controller(_Counter(count, delay), hostname="127.0.0.1", port=port)
     controller.start()
     ready.set()
     stop.wait()
@@ -115,6 +122,7 @@ class SmtpServer:
     port: int
     process: Any
     count: Any
+    delay: Any  # seconds, shared with the server's process
     stop_event: Any
 
     @classmethod
@@ -125,12 +133,15 @@ class SmtpServer:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         context = multiprocessing.get_context("fork")  # before Django: nothing to inherit
-        count, ready, stop = context.Value("q", 0), context.Event(), context.Event()
-        process = context.Process(target=_serve_smtp, args=(port, count, ready, stop), daemon=True)
+        count, delay = context.Value("q", 0), context.Value("d", 0.0)
+        ready, stop = context.Event(), context.Event()
+        process = context.Process(
+            target=_serve_smtp, args=(port, count, delay, ready, stop), daemon=True
+        )
         process.start()
         if not ready.wait(30):
             raise SystemExit("the local SMTP server did not start")
-        return cls(port, process, count, stop)
+        return cls(port, process, count, delay, stop)
 
     @property
     def received(self) -> int:
@@ -816,6 +827,61 @@ def measure_dispatch(
     return Dispatched(took, len(chosen), total, received, listed / max(1, len(chosen)))
 
 
+@dataclass
+class Remote:
+    delay_ms: int
+    senders: int
+    took: Took
+    sent: int
+    received: int
+
+    @property
+    def per_second(self) -> float:
+        return self.sent / self.took.wall if self.took.wall else 0.0
+
+
+def measure_remote(
+    organisation: Any, sample: list[tuple[int, int, int]], count: int, smtp: SmtpServer
+) -> list[Remote]:
+    """A server that takes REMOTE_DELAY_MS to answer each message (a relay across a
+    network): ``count`` more of the day's emails with one sender, then as many with the
+    default number. Information: the figure the issue names is the local one above."""
+    from django.conf import settings
+
+    from relance.dunning import dispatch
+    from relance.dunning.models import Message, MessageStatus
+
+    skip = {client for _chase, client, _k in sample}
+    spare = [
+        pk
+        for pk, client_id in Message.objects.filter(
+            organisation=organisation, day=AS_OF, channel="email", status=MessageStatus.CANCELLED
+        )
+        .order_by("pk")
+        .values_list("pk", "client_id")[: 2 * count + len(skip)]
+        if client_id not in skip
+    ]
+    now = datetime.combine(AS_OF, clock(10), tzinfo=PARIS)
+    smtp.delay.value = REMOTE_DELAY_MS / 1000
+    measured = []
+    try:
+        for senders, part in (
+            (1, spare[:count]),
+            (settings.RELANCE_DISPATCH_SENDERS, spare[count : 2 * count]),
+        ):
+            for chunk in _chunks(part):
+                Message.objects.filter(pk__in=list(chunk)).update(status=MessageStatus.QUEUED)
+            before = smtp.received
+            with timed() as took:
+                report = dispatch.dispatch(now, organisation_id=organisation.pk, senders=senders)
+            measured.append(
+                Remote(REMOTE_DELAY_MS, senders, took, report.sent, smtp.received - before)
+            )
+    finally:
+        smtp.delay.value = 0.0
+    return measured
+
+
 # --- Report ----------------------------------------------------------------------------
 
 
@@ -928,7 +994,10 @@ def main(argv: list[str] | None = None) -> int:
         large = measure_typical(organisation, fixture, register.sample, args.repeat)
         print(f"  register of {register.invoices:,}: {large}; {large.messages:,} messages")
 
-        print(f"Dispatch: {wanted:,} email messages …", flush=True)
+        from django.conf import settings
+
+        senders = settings.RELANCE_DISPATCH_SENDERS
+        print(f"Dispatch: {wanted:,} email messages, {senders} senders …", flush=True)
         sent = measure_dispatch(organisation, register.sample, wanted, smtp, args.profile)
         r = sent.report
         print(
@@ -937,6 +1006,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{sent.received:,}; {sent.invoices_per_message:.1f} invoices per message"
         )
         ok = ok and r.sent == sent.queued == sent.received
+        # Not scaled: enough batches (dispatch.READ_AHEAD each) for every sender.
+        remote = measure_remote(organisation, register.sample, REMOTE_MESSAGES, smtp)
+        for one in remote:
+            print(
+                f"  server answering in {one.delay_ms} ms, {one.senders} sender(s): {one.took}; "
+                f"sent {one.sent:,}, received {one.received:,}: {one.per_second:.0f} msg/s"
+            )
+            ok = ok and one.sent == one.received > 0
         print(f"Machine at the end: {machine()}")
 
         lines = [
@@ -953,6 +1030,8 @@ def main(argv: list[str] | None = None) -> int:
                  GROWTH_RATIO_TARGET),
             Line(f"dispatch of {sent.queued:,} emails to SMTP", sent.per_second, "msg/s",
                  DISPATCH_TARGET_PER_S, below=False),
+            *(Line(f"  server answering in {one.delay_ms} ms, {one.senders} sender(s)",
+                   one.per_second, "msg/s") for one in remote),
         ]  # fmt: skip
         print_table(lines, scale)
         if args.profile:
