@@ -5,6 +5,7 @@ dispatcher and the daily run; then two real worker processes deliver one queue s
 """
 
 import os
+import threading
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 import crash_support as support
 import pytest
 from aiosmtpd.controller import Controller
-from django.db import connection
+from django.db import connection, transaction
 
 from racing import race
 from relance.dunning import dispatch, engine
@@ -210,3 +211,58 @@ def test_a_group_that_cannot_be_recorded_stops_the_run(org, owing, monkeypatch):
     )
     monkeypatch.setattr(engine._Recorder, "write", write)
     assert engine.run(org, day).fired == CLIENTS - 8  # the next run does the rest
+
+
+# -- a chase changed between the reading and the recording of its group --------------------
+
+
+@pytest.mark.parametrize("mode", ["writer thread", "one transaction"])
+def test_a_payment_reversed_while_the_run_decides_is_chased(org, owing, monkeypatch, mode):
+    """The run reads a group, then records what it decided. A payment reversed in between
+    (by another connection) reopens the invoice's chase: the run must not close it from
+    what it read (the invoice paid), but decide it again — here, chase it."""
+    from relance.ledger import settlement
+    from relance.ledger.models import Invoice
+
+    monkeypatch.setattr(engine, "CHASES_PER_BATCH", 4)  # client 0 in the first group
+    day = DUE + timedelta(days=1)
+    invoice = Invoice.objects.get(client=owing[0])
+    payment = settlement.record_payment(
+        client=owing[0], amount=invoice.balance, currency="EUR", date=DUE,
+        shares=[settlement.Share(invoice, invoice.balance)], thank=False,
+    )  # fmt: skip
+    chase = Chase.objects.get(invoice=invoice)
+    assert not chase.closed and chase.next_action_on <= day  # the run closes it
+
+    write = engine._Recorder.write
+    reversed_ = []
+
+    def reversal_between(self, batch):
+        if not reversed_ and chase.pk in batch.ids:
+
+            def reverse():
+                try:
+                    settlement.reverse_payment(payment, date=day, reason="Prélèvement rejeté")
+                    reversed_.append(True)
+                finally:
+                    connection.close()
+
+            other = threading.Thread(target=reverse)  # its own connection, committed
+            other.start()
+            other.join(timeout=30)
+            assert reversed_, "the reversal did not commit"
+        write(self, batch)
+
+    monkeypatch.setattr(engine._Recorder, "write", reversal_between)
+    if mode == "writer thread":
+        report = engine.run(org, day)
+    else:
+        with transaction.atomic():  # as in a caller's transaction: groups in savepoints
+            report = engine.run(org, day)
+
+    chase.refresh_from_db()
+    assert reversed_ and not chase.closed
+    assert report.closed == 0 and report.fired == CLIENTS
+    assert Reminder.objects.filter(chase=chase, fired_on=day, status=ReminderStatus.FIRED).exists()
+    assert Message.objects.filter(client=owing[0], day=day, channel="email").exists()
+    assert chase.next_action_on == DUE + timedelta(days=4)  # the next step: the call

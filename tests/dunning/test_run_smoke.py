@@ -81,3 +81,26 @@ def test_forecast_of_sent_invoices_and_held_chases(org, chased, make_invoice, ru
         (date(2026, 2, 5), "email", [sent.number]),
         (date(2026, 2, 5), "sms", [sent.number]),
     ]
+
+
+def test_every_change_of_a_chase_raises_its_version(org, chased, make_invoice, run_day):
+    """What the run checks before it records a group (on PostgreSQL): a chase changed
+    since it was read has another version, whoever changed it."""
+    from relance.dunning import chases, engine
+
+    invoice = make_invoice(chased, "1200.00", issue_date=date(2026, 1, 5), due=date(2026, 2, 4))
+    chase = Chase.objects.get(invoice=invoice)
+    versions = [chase.version]
+
+    def now() -> int:
+        versions.append(Chase.objects.get(pk=chase.pk).version)
+        return versions[-1]
+
+    run_day(date(2026, 2, 1))  # the courtesy reminder: the run moves it
+    assert now() > versions[-2]
+    engine.wake(client_id=chased.pk, on=date(2026, 2, 2))  # a pause ended early
+    assert now() > versions[-2]
+    chases.reopen_for(invoice, on=date(2026, 2, 3))  # a payment reversed
+    assert now() > versions[-2]
+    Chase.objects.filter(pk=chase.pk).update(closed=True)  # any other change
+    assert now() > versions[-2]

@@ -96,6 +96,10 @@ class _DryRun(Exception):
         self.report = report
 
 
+class _Changed(Exception):
+    """Chases of a group changed between its reading and its recording (ChaseQuerySet)."""
+
+
 @dataclass
 class Policies:
     """The organisation's ladders, and which one applies to what."""
@@ -283,6 +287,7 @@ _FIELDS = (
     "plan_installment__amount",
     "plan_installment__amount_paid",
     "plan_installment__plan__status",
+    "version",  # last: see _Batch.versions
 )
 
 
@@ -323,15 +328,32 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
 
     def decide(ids: list[int]) -> _Batch:
         batch = recorder.start()
+        batch.ids = ids
+        versions = batch.versions
         for row in reader.rows(ids):
+            versions[row[0]] = row[-1]
             _decide_one(row, as_of, policies, by_client, by_invoice, recorder)
         return batch
+
+    def again(ids: list[int]) -> None:
+        """A group whose chases changed after it was read: read, decided and recorded
+        again with its chases locked (nothing can change them in between now)."""
+        try:
+            with transaction.atomic():
+                _lock(ids)
+                batch = decide(ids)
+                recorder.write(batch)
+        except IntegrityError:
+            report.conflicts += 1  # as below
+        else:
+            report.add(batch.report)
 
     # Batches allocate rows by the ten thousand (the collector's passes over them cost
     # a tenth of a large run): see relance.collector.
     with collector.paused():
         if _can_record_behind():
-            _record_behind(_batches(due), decide, recorder, report)
+            for ids in _record_behind(_batches(due), decide, recorder, report):
+                again(ids)
         else:
             for ids in _batches(due):
                 try:
@@ -342,6 +364,8 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
                     # Another run recorded the same reminders first (unique per event):
                     # its work stands, and this group's is not counted here.
                     report.conflicts += 1
+                except _Changed:
+                    again(ids)
                 else:
                     report.add(batch.report)
     Run.objects.update_or_create(
@@ -370,8 +394,9 @@ def _record_behind(
     decide: Callable[[list[int]], _Batch],
     recorder: _Recorder,
     report: RunReport,
-) -> None:
-    """Decide a group of clients while the previous one is being recorded.
+) -> list[list[int]]:
+    """Decide a group of clients while the previous one is being recorded; returns the
+    groups not recorded because their chases changed meanwhile (to do again).
 
     A writer thread records each batch in a transaction of its own on its own connection
     (Django's connections are per thread), one batch behind at most, while this thread
@@ -380,6 +405,7 @@ def _record_behind(
     on its own, as in the plain loop."""
     pending: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
     failed: list[BaseException] = []
+    changed: list[list[int]] = []
 
     def write() -> None:
         try:
@@ -391,6 +417,8 @@ def _record_behind(
                         recorder.write(batch)
                 except IntegrityError:
                     report.conflicts += 1  # see the plain loop in _run
+                except _Changed:
+                    changed.append(batch.ids)
                 except BaseException as error:  # raised again by the reader
                     failed.append(error)
                 else:
@@ -421,6 +449,14 @@ def _record_behind(
         writer.join()
     if failed:
         raise failed[0]
+    return changed
+
+
+def _lock(ids: list[int]) -> None:
+    """Lock a group's chases until the end of the transaction (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        table = Chase._meta.db_table
+        cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) FOR UPDATE", [ids])
 
 
 def _batch_size() -> int:
@@ -580,6 +616,7 @@ def _decide_one(
         cursor_occ, status, balance, currency, issue_date, sent_at, invoice_policy,
         part_amount, part_paid, client_kind, risk, client_status, client_policy,
         cycle_months, cycle_day, tz_name, plan_part, plan_amount, plan_paid, plan_status,
+        _version,
     ) = row  # fmt: skip
     recorder.report.looked += 1
     if installment_id is not None:
@@ -665,6 +702,8 @@ class _Batch:
         self.fired_moves: list[tuple[Any, int, int, Any, int]] = []
         self.moves: list[tuple[Any, bool, int]] = []
         self.fired_plans: list[int] = []  # the plan of each fired chase
+        self.ids: list[int] = []  # the chases read
+        self.versions: dict[int, int] = {}  # chase -> its version as read
         # client -> the plans fired for them (their messages of the day), and time zone
         self.client_plans: dict[int, set[int]] = {}
         self.zones: dict[int, str] = {}
@@ -770,7 +809,7 @@ class _Recorder:
         # Plain rows, not model instances: the all-due day writes a million of them.
         bulk.insert(Reminder, REMINDER_COLUMNS, batch.reminders, prepared=True)
         self._messages(batch, existing)
-        _update_chases(batch.fired_moves, batch.moves)
+        _update_chases(batch.fired_moves, batch.moves, batch.versions)
 
     def _count(self, batch: _Batch) -> None:
         report = batch.report
@@ -906,20 +945,32 @@ _OTHER_MOVE = (("next_action_on", "date"), ("closed", "boolean"))
 
 
 def _update_chases(
-    fired: list[tuple[Any, int, int, Any, int]], moved: list[tuple[Any, bool, int]]
+    fired: list[tuple[Any, int, int, Any, int]],
+    moved: list[tuple[Any, bool, int]],
+    versions: dict[int, int],
 ) -> None:
     """Write the chases' new state: a new cursor and next day for those that fired, a
-    next day (or closed) for the others."""
+    next day (or closed) for the others. Raises _Changed (PostgreSQL) when one of them
+    is no longer at the version the run read: the caller's transaction is rolled back."""
     with connection.cursor() as cursor:
-        _update(cursor, _FIRED_MOVE, fired)
-        _update(cursor, _OTHER_MOVE, moved)
+        _update(cursor, _FIRED_MOVE, fired, versions)
+        _update(cursor, _OTHER_MOVE, moved, versions)
 
 
-def _update(cursor: Any, columns: Sequence[tuple[str, str]], rows: list[tuple]) -> None:
-    """Set ``columns`` of the chases from rows of (values…, id). PostgreSQL: one
-    UPDATE … FROM (unnest) of array literals (the driver's per-element dumping of lists
-    of 100,000 values costs more than the statement itself); SQLite: one prepared UPDATE
-    run for every row (no statement of thousands of parameters to rewrite and parse)."""
+def _update(
+    cursor: Any,
+    columns: Sequence[tuple[str, str]],
+    rows: list[tuple],
+    versions: dict[int, int],
+) -> None:
+    """Set ``columns`` of the chases from rows of (values…, id), and raise their version.
+
+    PostgreSQL: one UPDATE … FROM (unnest) of array literals (the driver's per-element
+    dumping of lists of 100,000 values costs more than the statement itself), of the
+    chases still at the version read (a group is read outside the transaction that
+    records it, or before its rows are locked). SQLite: one prepared UPDATE run for every
+    row (no statement of thousands of parameters to rewrite and parse); nothing to
+    check, a group being read and recorded under the database's one write lock."""
     if not rows:
         return
     table = Chase._meta.db_table
@@ -928,13 +979,17 @@ def _update(cursor: Any, columns: Sequence[tuple[str, str]], rows: list[tuple]) 
         sets = ", ".join(f"{name} = v.{name}" for name, _type in columns)
         arrays = ", ".join(f"unnest(%s::{kind}[]) AS {name}" for name, kind in columns)
         cursor.execute(
-            f"UPDATE {table} AS c SET {sets} FROM "
-            f"(SELECT unnest(%s::bigint[]) AS id, {arrays}) AS v WHERE c.id = v.id",
-            [_pg_array(ids), *map(_pg_array, values)],
-        )
+            f"UPDATE {table} AS c SET {sets}, version = c.version + 1 FROM "
+            f"(SELECT unnest(%s::bigint[]) AS id, unnest(%s::integer[]) AS version, "
+            f"{arrays}) AS v WHERE c.id = v.id AND c.version = v.version",
+            [_pg_array(ids), _pg_array(map(versions.__getitem__, ids)),
+             *map(_pg_array, values)],
+        )  # fmt: skip
+        if cursor.rowcount != len(rows):
+            raise _Changed
         return
     sets = ", ".join(f"{name} = %s" for name, _type in columns)
-    cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", rows)
+    cursor.executemany(f"UPDATE {table} SET {sets}, version = version + 1 WHERE id = %s", rows)
 
 
 def _pg_array(values: Iterable[Any]) -> str:

@@ -253,6 +253,15 @@ class DunningSettings(models.Model):
         return found or cls(organisation=organisation)
 
 
+class ChaseQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        """Every change of a chase counts in its version: the daily run, which reads
+        chases before it records what it decided, records nothing over a chase changed
+        in between (a payment reversed, a plan agreed) and decides it again."""
+        kwargs.setdefault("version", F("version") + 1)
+        return super().update(**kwargs)
+
+
 class Chase(models.Model):
     """The ladder's state for one receivable: an invoice, or one of its installments.
 
@@ -299,6 +308,10 @@ class Chase(models.Model):
     cursor_occurrence = models.SmallIntegerField(default=-1)
     next_action_on = models.DateField(null=True, blank=True)
     closed = models.BooleanField(default=False)
+    # Raised by every update (ChaseQuerySet.update, the run's own): see ChaseQuerySet.
+    version = models.IntegerField(default=0, db_default=0, editable=False)
+
+    objects = ChaseQuerySet.as_manager()
 
     class Meta:
         constraints = [
