@@ -479,24 +479,14 @@ def _deliver(
         return
     items = open_items(message, today, ahead)
     if not items:
-        if _leave(
-            message,
-            now,
-            status=MessageStatus.CANCELLED,
-            last_error=_("Nothing left to ask: paid, credited or paused since the run."),
-        ):
-            report.cancelled += 1
+        _cancel(
+            message, now, report, _("Nothing left to ask: paid, credited or paused since the run.")
+        )
         return
     contacts, addresses = reminder_context.recipients(client, message.channel)
     if message.channel == Channel.SMS and not addresses:
         # SMS comes on top of email: no mobile number is not a failure to chase.
-        if _leave(
-            message,
-            now,
-            status=MessageStatus.CANCELLED,
-            last_error=_("No contact at the client has a phone number for SMS."),
-        ):
-            report.cancelled += 1
+        _cancel(message, now, report, _("No contact at the client has a phone number for SMS."))
         return
     if message.channel != Channel.LETTER and not addresses:
         _fail(message, now, report, _("No contact at the client can receive this channel."))
@@ -625,6 +615,11 @@ def _letter(
             % {"numbers": numbers},
         )
     report.letters += 1
+
+
+def _cancel(message: Message, now: datetime, report: DispatchReport, reason: str) -> None:
+    if _leave(message, now, status=MessageStatus.CANCELLED, last_error=reason):
+        report.cancelled += 1
 
 
 def _fail(message: Message, now: datetime, report: DispatchReport, reason: str) -> None:
