@@ -195,7 +195,7 @@ def test_a_group_that_cannot_be_recorded_stops_the_run(org, owing, monkeypatch):
         if len(written) == 2:
             raise RuntimeError("disk full")
         written.append(batch)
-        write(self, batch)
+        return write(self, batch)
 
     monkeypatch.setattr(engine._Recorder, "write", failing)
     day = DUE + timedelta(days=1)
@@ -251,7 +251,7 @@ def test_a_payment_reversed_while_the_run_decides_is_chased(org, owing, monkeypa
             other.start()
             other.join(timeout=30)
             assert reversed_, "the reversal did not commit"
-        write(self, batch)
+        return write(self, batch)
 
     monkeypatch.setattr(engine._Recorder, "write", reversal_between)
     if mode == "writer thread":

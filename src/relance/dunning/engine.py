@@ -338,15 +338,12 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
     def again(ids: list[int]) -> None:
         """A group whose chases changed after it was read: read, decided and recorded
         again with its chases locked (nothing can change them in between now)."""
-        try:
-            with transaction.atomic():
-                _lock(ids)
-                batch = decide(ids)
-                recorder.write(batch)
-        except IntegrityError:
-            report.conflicts += 1  # as below
-        else:
-            report.add(batch.report)
+
+        def locked() -> _Batch:
+            _lock(ids)
+            return recorder.write(decide(ids))
+
+        _commit(report, locked)
 
     # Batches allocate rows by the ten thousand (the collector's passes over them cost
     # a tenth of a large run): see relance.collector.
@@ -357,17 +354,9 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
         else:
             for ids in _batches(due):
                 try:
-                    with transaction.atomic():
-                        batch = decide(ids)
-                        recorder.write(batch)
-                except IntegrityError:
-                    # Another run recorded the same reminders first (unique per event):
-                    # its work stands, and this group's is not counted here.
-                    report.conflicts += 1
+                    _commit(report, lambda ids=ids: recorder.write(decide(ids)))
                 except _Changed:
                     again(ids)
-                else:
-                    report.add(batch.report)
     Run.objects.update_or_create(
         organisation=organisation,
         day=as_of,
@@ -380,6 +369,20 @@ def _run(organisation: Any, as_of: date, report: RunReport, only: Iterable[int] 
         },
         create_defaults={"started_at": started, "finished_at": timezone.now()},
     )
+
+
+def _commit(report: RunReport, work: Callable[[], _Batch]) -> None:
+    """Record a group (``work`` writes it and returns it) in a transaction of its own,
+    and count it in ``report`` once committed. Another run that recorded the same
+    reminders first (unique per event) wins: its work stands, this group's is not
+    counted here. _Changed goes to the caller, the transaction rolled back."""
+    try:
+        with transaction.atomic():
+            batch = work()
+    except IntegrityError:
+        report.conflicts += 1
+    else:
+        report.add(batch.report)
 
 
 def _can_record_behind() -> bool:
@@ -413,16 +416,11 @@ def _record_behind(
                 if failed:
                     continue  # drain: the reader stops at its next batch
                 try:
-                    with transaction.atomic():
-                        recorder.write(batch)
-                except IntegrityError:
-                    report.conflicts += 1  # see the plain loop in _run
+                    _commit(report, lambda batch=batch: recorder.write(batch))
                 except _Changed:
                     changed.append(batch.ids)
                 except BaseException as error:  # raised again by the reader
                     failed.append(error)
-                else:
-                    report.add(batch.report)
         finally:
             connection.close()
 
@@ -802,7 +800,7 @@ class _Recorder:
             found = self._openings[tz] = window_opening(self.as_of, tz, self.settings, self.country)
         return found
 
-    def write(self, batch: _Batch) -> None:
+    def write(self, batch: _Batch) -> _Batch:
         existing = self._existing_messages(batch)
         self._hold_back(batch, existing)
         self._count(batch)
@@ -810,6 +808,7 @@ class _Recorder:
         bulk.insert(Reminder, REMINDER_COLUMNS, batch.reminders, prepared=True)
         self._messages(batch, existing)
         _update_chases(batch.fired_moves, batch.moves, batch.versions)
+        return batch
 
     def _count(self, batch: _Batch) -> None:
         report = batch.report
